@@ -1,0 +1,121 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { backend_util } from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { prepareBackend } from './index.js';
+import { cpuReferenceVsWasm, cpuVsWasm, seeded } from './test-support/parity.js';
+
+type Pad = 'same' | 'valid' | number | backend_util.ExplicitPadding;
+type Pair = [number, number];
+
+beforeAll(async () => {
+  const prepared = await prepareBackend('wasm');
+  expect(prepared.kernelsPatched).toEqual(expect.arrayContaining([
+    'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'UnsortedSegmentSum',
+    'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput',
+  ]));
+});
+
+const t4 = (shape: number[], seed: number, offset = 0) => tf.tensor(seeded(shape.reduce((a, b) => a * b, 1), seed, 1, offset), shape);
+
+interface ConvCase { x: [number, number, number, number]; k: Pair; cout: number; strides: Pair; pad: Pad }
+const convCases: ConvCase[] = [
+  { x: [1, 7, 6, 1], k: [3, 3], cout: 1, strides: [1, 1], pad: 'same' },
+  { x: [2, 9, 8, 3], k: [3, 2], cout: 4, strides: [2, 2], pad: 'same' },
+  { x: [3, 8, 7, 2], k: [4, 4], cout: 3, strides: [2, 2], pad: 'valid' },
+  { x: [2, 7, 7, 2], k: [3, 3], cout: 2, strides: [2, 2], pad: 1 },
+  { x: [2, 6, 9, 2], k: [2, 3], cout: 3, strides: [1, 2], pad: [[0, 0], [1, 0], [2, 1], [0, 0]] },
+  { x: [2, 10, 11, 3], k: [4, 4], cout: 2, strides: [3, 3], pad: 'same' },
+  { x: [1, 5, 5, 2], k: [5, 5], cout: 2, strides: [1, 1], pad: 'valid' },
+];
+const label = (c: { x: number[]; k: number[]; strides: number[]; pad: Pad }) =>
+  `x=[${c.x}] k=${c.k.join('x')} s=${c.strides.join(',')} pad=${JSON.stringify(c.pad)}`;
+
+describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm equal cpu', () => {
+  for (const c of convCases) {
+    const filterShape: [number, number, number, number] = [c.k[0], c.k[1], c.x[3], c.cout];
+    const info = backend_util.computeConv2DInfo(c.x, filterShape, c.strides, 1, c.pad);
+    it(`dW ${label(c)}`, () => cpuVsWasm(() => tf.engine().runKernel('Conv2DBackpropFilter',
+      { x: t4(c.x, 1), dy: t4(info.outShape, 2) },
+      { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape } as never) as tf.Tensor));
+    it(`dx ${label(c)}`, () => cpuVsWasm(() => tf.engine().runKernel('Conv2DBackpropInput',
+      { dy: t4(info.outShape, 3), filter: t4(filterShape, 4) },
+      { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x } as never) as tf.Tensor));
+  }
+  it('tf.grad of conv2d (both inputs) matches', () => cpuVsWasm(() => {
+    const f = (x: tf.Tensor4D, w: tf.Tensor4D) => tf.sum(tf.mul(tf.conv2d(x, w, 2, 'same'), t4([2, 4, 4, 3], 9)));
+    return tf.grads(f as never)([t4([2, 7, 8, 2], 7), t4([3, 3, 2, 3], 8)]);
+  }));
+});
+
+interface DwCase { x: [number, number, number, number]; k: Pair; mult: number; strides: Pair; dilations: Pair; pad: Pad }
+const dwCases: DwCase[] = [
+  { x: [1, 6, 7, 1], k: [3, 3], mult: 1, strides: [1, 1], dilations: [1, 1], pad: 'same' },
+  { x: [2, 9, 8, 3], k: [3, 3], mult: 2, strides: [2, 2], dilations: [1, 1], pad: 'same' },
+  { x: [2, 8, 7, 2], k: [2, 3], mult: 3, strides: [2, 1], dilations: [1, 1], pad: 'valid' },
+  { x: [3, 9, 9, 2], k: [3, 3], mult: 1, strides: [1, 1], dilations: [2, 2], pad: 'same' },
+  { x: [2, 7, 7, 2], k: [3, 3], mult: 2, strides: [2, 2], dilations: [1, 1], pad: 1 },
+];
+
+/** A dilated filter equals a dense one with zeros between its taps (cpu's backprops ignore dilations). */
+function denseFilter(filter: tf.Tensor4D, [dh, dw]: Pair): tf.Tensor4D {
+  const [kh, kw, c, m] = filter.shape;
+  const spread = tf.pad(tf.reshape(filter, [kh, 1, kw, 1, c, m]), [[0, 0], [0, dh - 1], [0, 0], [0, dw - 1], [0, 0], [0, 0]]);
+  return tf.slice(tf.reshape(spread, [kh * dh, kw * dw, c, m]), 0, [(kh - 1) * dh + 1, (kw - 1) * dw + 1, c, m]);
+}
+
+describe('Depthwise backprops on wasm equal cpu', () => {
+  for (const c of dwCases) {
+    const filterShape: [number, number, number, number] = [c.k[0], c.k[1], c.x[3], c.mult];
+    const info = backend_util.computeConv2DInfo(c.x, filterShape, c.strides, c.dilations, c.pad, undefined, true);
+    const [dh, dw] = c.dilations;
+    const dense: [number, number, number, number] = [(c.k[0] - 1) * dh + 1, (c.k[1] - 1) * dw + 1, c.x[3], c.mult];
+    const name = `${label(c)} m=${c.mult} d=${c.dilations.join(',')}`;
+    const dW = (dilations: Pair, shape: number[]) => tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter',
+      { x: t4(c.x, 11), dy: t4(info.outShape, 12) },
+      { strides: c.strides, dilations, pad: c.pad, filterShape: shape } as never) as tf.Tensor;
+    const dX = (dilations: Pair, filter: tf.Tensor) => tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput',
+      { dy: t4(info.outShape, 13), filter },
+      { strides: c.strides, dilations, pad: c.pad, inputShape: c.x } as never) as tf.Tensor;
+    it(`dW ${name}`, () => cpuReferenceVsWasm(
+      () => tf.stridedSlice(dW([1, 1], dense), [0, 0, 0, 0], dense, [dh, dw, 1, 1]),
+      () => dW(c.dilations, filterShape)));
+    it(`dx ${name}`, () => cpuReferenceVsWasm(
+      () => dX([1, 1], denseFilter(t4(filterShape, 14) as tf.Tensor4D, c.dilations)),
+      () => dX(c.dilations, t4(filterShape, 14))));
+  }
+  it('tf.grads of depthwiseConv2d match', () => cpuVsWasm(() => {
+    const f = (x: tf.Tensor4D, w: tf.Tensor4D) => tf.sum(tf.square(tf.depthwiseConv2d(x, w, 2, 'same')));
+    return tf.grads(f as never)([t4([2, 7, 6, 3], 15), t4([3, 3, 3, 2], 16)]);
+  }));
+});
+
+describe('MaxPoolGrad on wasm equals cpu', () => {
+  const cases: Array<{ x: [number, number, number, number]; size: number; strides: number; pad: Pad; offset: number }> = [
+    { x: [2, 6, 6, 3], size: 2, strides: 2, pad: 'valid', offset: -2 },
+    { x: [1, 7, 5, 2], size: 3, strides: 2, pad: 'same', offset: -1 },
+    { x: [2, 5, 5, 1], size: 3, strides: 1, pad: 'valid', offset: 0 },
+    { x: [1, 8, 8, 4], size: 2, strides: 2, pad: 'same', offset: -5 },
+  ];
+  for (const c of cases) {
+    it(`x=[${c.x}] size=${c.size} s=${c.strides} pad=${c.pad} mean=${c.offset}`, () => cpuVsWasm(() => {
+      const f = (x: tf.Tensor4D) => tf.sum(tf.mul(tf.maxPool(x, c.size, c.strides, c.pad as 'same'), 1.5));
+      return tf.grad(f)(t4(c.x, 21, c.offset) as tf.Tensor4D);
+    }));
+  }
+});
+
+describe('UnsortedSegmentSum on wasm equals cpu', () => {
+  it('float rows with repeated ids', () => cpuVsWasm(() =>
+    tf.unsortedSegmentSum(t4([9, 4], 31), tf.tensor1d([0, 3, 3, 1, 0, 5, 3, 2, 0], 'int32'), 6)));
+  it('rank-3 values', () => cpuVsWasm(() =>
+    tf.unsortedSegmentSum(t4([5, 2, 3], 32), tf.tensor1d([4, 0, 4, 1, 1], 'int32'), 5)));
+  it('ids outside [0, numSegments) are dropped', () => cpuVsWasm(() =>
+    tf.unsortedSegmentSum(t4([6, 3], 33), tf.tensor1d([0, -1, 2, 7, 2, 1], 'int32'), 4)));
+  it('int32 values', () => cpuVsWasm(() =>
+    tf.unsortedSegmentSum(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], 'int32'), tf.tensor1d([1, 1, 0], 'int32'), 3)));
+  it('gather gradient (embedding lookup)', () => cpuVsWasm(() => {
+    const ids = tf.tensor2d([[1, 4, 4], [0, 9, 1]], [2, 3], 'int32');
+    return tf.grad((table: tf.Tensor) => tf.sum(tf.square(tf.gather(table, ids))))(t4([10, 4], 34));
+  }));
+});

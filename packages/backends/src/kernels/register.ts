@@ -1,0 +1,89 @@
+import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
+import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
+import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
+import { depthwiseConv2dNativeBackpropFilterConfig } from './DepthwiseConv2dNativeBackpropFilter.js';
+import { depthwiseConv2dNativeBackpropInputConfig } from './DepthwiseConv2dNativeBackpropInput.js';
+import { maxPoolGradConfig } from './MaxPoolGrad.js';
+import { unsortedSegmentSumConfig } from './UnsortedSegmentSum.js';
+import { originalWasmKernels } from './wasm-ops.js';
+
+export interface WasmTrainingKernelOptions {
+  /**
+   * Which Conv2DBackpropInput to use: 'conv2d' (default) runs it as one XNNPACK conv2d,
+   * 'native' keeps tfjs-backend-wasm's own loop (slower; useful for measuring).
+   */
+  conv2dBackpropInput?: 'conv2d' | 'native';
+}
+
+/** Kernels tfjs-backend-wasm 4.22 lacks; we add them only where none is registered. */
+const MISSING: readonly KernelConfig[] = [
+  conv2DBackpropFilterConfig,
+  depthwiseConv2dNativeBackpropFilterConfig,
+  depthwiseConv2dNativeBackpropInputConfig,
+  unsortedSegmentSumConfig,
+];
+
+/** Every kernel name this package may register for 'wasm'. */
+export const WASM_TRAINING_KERNELS: readonly string[] = [
+  ...MISSING.map((k) => k.kernelName),
+  maxPoolGradConfig.kernelName,
+  conv2DBackpropInputConfig.kernelName,
+];
+
+/** The configs currently registered by us, by kernel name. */
+const active = new Map<string, KernelConfig>();
+
+function isOurs(name: string): boolean {
+  const current = getKernel(name, 'wasm');
+  return current !== undefined && current === active.get(name);
+}
+
+function replace(config: KernelConfig): void {
+  const name = config.kernelName;
+  if (isOurs(name)) return;
+  const original = getKernel(name, 'wasm');
+  if (original === undefined) return;
+  originalWasmKernels.set(name, original);
+  unregisterKernel(name, 'wasm');
+  // The original's setupFunc must stay registered: it binds the wasm function our wrapper calls.
+  const ours: KernelConfig = original.setupFunc === undefined ? config : { ...config, setupFunc: original.setupFunc };
+  registerKernel(ours);
+  active.set(name, ours);
+}
+
+function restore(name: string): void {
+  const original = originalWasmKernels.get(name);
+  if (isOurs(name)) unregisterKernel(name, 'wasm');
+  active.delete(name);
+  if (original !== undefined) {
+    if (getKernel(name, 'wasm') === undefined) registerKernel(original);
+    originalWasmKernels.delete(name);
+  }
+}
+
+/**
+ * Registers the training kernels tfjs-backend-wasm 4.22 lacks or gets wrong. Idempotent; a later
+ * call with different options switches implementations. Returns the kernel names now served by us.
+ * Works before or after the wasm backend is initialised.
+ */
+export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions = {}): string[] {
+  const mode = options.conv2dBackpropInput ?? 'conv2d';
+  if (mode !== 'conv2d' && mode !== 'native') {
+    throw new TypeError(
+      `@advtrain/backends: option "conv2dBackpropInput" must be 'conv2d' or 'native' (received ${JSON.stringify(mode)}).`);
+  }
+  for (const config of MISSING) {
+    if (isOurs(config.kernelName) || getKernel(config.kernelName, 'wasm') !== undefined) continue;
+    registerKernel(config);
+    active.set(config.kernelName, config);
+  }
+  replace(maxPoolGradConfig);
+  if (mode === 'conv2d') replace(conv2DBackpropInputConfig);
+  else restore(conv2DBackpropInputConfig.kernelName);
+  return WASM_TRAINING_KERNELS.filter(isOurs);
+}
+
+/** Removes every kernel registered by `registerWasmTrainingKernels` and puts the originals back. */
+export function unregisterWasmTrainingKernels(): void {
+  for (const name of WASM_TRAINING_KERNELS) restore(name);
+}

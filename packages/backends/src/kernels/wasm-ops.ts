@@ -1,0 +1,49 @@
+import { getKernel, type DataId, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
+
+/** The part of tfjs-backend-wasm's BackendWasm that our kernels use. */
+export interface WasmBackendLike {
+  disposeData(dataId: DataId, force?: boolean): boolean;
+  readSync(dataId: DataId): unknown;
+  write(values: Float32Array | Int32Array, shape: number[], dtype: string): DataId;
+}
+
+/** Kernel configs we replaced, so `run` can still reach the original implementation. */
+export const originalWasmKernels = new Map<string, KernelConfig>();
+
+/**
+ * Runs a registered wasm kernel directly on TensorInfos. Nothing is tracked by the engine,
+ * so the caller must `release` every intermediate result.
+ */
+export function run(
+  backend: WasmBackendLike,
+  kernelName: string,
+  inputs: Record<string, TensorInfo>,
+  attrs: object = {},
+): TensorInfo {
+  const kernel = originalWasmKernels.get(kernelName) ?? getKernel(kernelName, 'wasm');
+  if (kernel === undefined) {
+    throw new Error(`@advtrain/backends: kernel "${kernelName}" is not registered for backend "wasm".`);
+  }
+  const out = kernel.kernelFunc({ inputs, attrs: attrs as never, backend });
+  if (Array.isArray(out)) throw new Error(`@advtrain/backends: kernel "${kernelName}" returned several outputs.`);
+  return out;
+}
+
+/** Frees intermediate results made by `run` (each holds one backend reference). */
+export function release(backend: WasmBackendLike, ...infos: TensorInfo[]): void {
+  for (const info of infos) backend.disposeData(info.dataId);
+}
+
+export function pair(value: number | readonly [number, number]): [number, number] {
+  return typeof value === 'number' ? [value, value] : [value[0], value[1]];
+}
+
+export type Shape4D = [number, number, number, number];
+
+export function shape4D(info: TensorInfo, kernelName: string, input: string): Shape4D {
+  const s = info.shape;
+  if (s.length !== 4) {
+    throw new Error(`@advtrain/backends: ${kernelName} input "${input}" must be rank 4 (received shape [${s.join(', ')}]).`);
+  }
+  return [s[0]!, s[1]!, s[2]!, s[3]!];
+}

@@ -1,0 +1,127 @@
+import { getBackend, ready } from '@tensorflow/tfjs-core';
+import { BackendError } from './errors.js';
+import { ensureGradients } from './gradients.js';
+import { defaultImporter, type ModuleImporter } from './importer.js';
+import type { WasmTrainingKernelOptions } from './kernels/register.js';
+import {
+  hasWebGlHost, loadCpu, loadTensorflow, loadWasm, loadWebGl, loadWebGpu,
+  type LoadedBackend, type LoaderContext,
+} from './loaders.js';
+import { BACKEND_NAMES, DEFAULT_BACKEND, INSTALL, isBackendName, type BackendName } from './names.js';
+
+export interface PrepareBackendOptions {
+  /** Load tfjs-layers so every gradient is registered (default true). */
+  gradients?: boolean;
+  /** Options for `registerWasmTrainingKernels`, or false to keep tfjs-backend-wasm's kernels as they are. */
+  wasmKernels?: WasmTrainingKernelOptions | false;
+  /** 'webgpu' in Node: fall back to Chromium's SwiftShader Vulkan ICD when no adapter is found (default true). */
+  swiftShader?: boolean;
+  /** 'gpu': accept software adapters such as SwiftShader (default false; they are slower than wasm). */
+  allowSoftwareGpu?: boolean;
+  /** How packages are loaded; tests inject one to simulate missing packages. */
+  importModule?: ModuleImporter;
+}
+
+export interface PreparedBackend {
+  /** The name that was asked for. */
+  name: BackendName;
+  /** The tfjs backend now active (`tf.getBackend()`). */
+  backend: string;
+  /** The npm package that provides it. */
+  packageName: string;
+  /** Kernels this package registered for the backend. */
+  kernelsPatched: string[];
+  /** A short description of the device, e.g. "WebGPU: google swiftshader (SwiftShader driver 5.0.0)". */
+  device: string;
+  /** True when the "device" is a CPU or a software rasteriser. */
+  software: boolean;
+  /** True when this call loaded tfjs-layers to register gradients. */
+  gradientsLoaded: boolean;
+}
+
+const OPTION_KEYS = ['gradients', 'wasmKernels', 'swiftShader', 'allowSoftwareGpu', 'importModule'];
+const quoted = BACKEND_NAMES.map((n) => `'${n}'`).join(', ');
+
+function check(name: unknown, options: object): asserts name is BackendName {
+  if (!isBackendName(name)) {
+    throw new BackendError('ADVTRAIN_UNKNOWN_BACKEND',
+      `@advtrain/backends: option "name" must be one of ${quoted} (received ${JSON.stringify(name) ?? String(name)}).`, { backend: name });
+  }
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.includes(key)) {
+      throw new TypeError(`@advtrain/backends: unknown option "${key}"; valid options are ${OPTION_KEYS.join(', ')}.`);
+    }
+  }
+}
+
+async function pickGpu(ctx: LoaderContext, allowSoftware: boolean): Promise<LoadedBackend> {
+  const reasons: string[] = [];
+  const isNode = typeof globalThis.process?.versions?.node === 'string';
+  if (isNode) {
+    try {
+      return await loadTensorflow(ctx, true);
+    } catch (error) {
+      reasons.push(`tensorflow: ${(error as Error).message.replace(/^@advtrain\/backends: /, '')}`);
+    }
+  }
+  try {
+    const webgpu = await loadWebGpu({ ...ctx, swiftShader: allowSoftware && ctx.swiftShader }, allowSoftware);
+    if (typeof webgpu !== 'string') return webgpu;
+    reasons.push(`webgpu: ${webgpu}`);
+  } catch (error) {
+    reasons.push(`webgpu: ${(error as Error).message.replace(/^@advtrain\/backends: /, '')}`);
+  }
+  if (hasWebGlHost()) {
+    try {
+      return await loadWebGl(ctx);
+    } catch (error) {
+      reasons.push(`webgl: ${(error as Error).message.replace(/^@advtrain\/backends: /, '')}`);
+    }
+  } else {
+    reasons.push('webgl: needs a browser (no document or OffscreenCanvas here)');
+  }
+  throw new BackendError('ADVTRAIN_NO_GPU_BACKEND',
+    `@advtrain/backends: backend "gpu" found no GPU backend (tried tensorflow-gpu, webgpu, webgl). ` +
+    `To fix, install one of: ${INSTALL.tensorflowGpu} (Node, NVIDIA GPU with CUDA 11.2 and cuDNN 8.1); ` +
+    `${INSTALL.webgpuNode} (Node with a Vulkan, Metal or D3D12 GPU driver; in browsers ${INSTALL.webgpu}); ` +
+    `${INSTALL.webgl} (browsers). Details: ${reasons.join('; ')}.`, { backend: 'gpu' });
+}
+
+/**
+ * Prepares a tfjs backend by name and makes it the active one; switch backends by changing the name.
+ * Also registers tfjs gradients and, for 'wasm', the missing training kernels.
+ *
+ * @example
+ * const { backend, device } = await prepareBackend('wasm');
+ */
+export async function prepareBackend(name: BackendName = DEFAULT_BACKEND, options: PrepareBackendOptions = {}): Promise<PreparedBackend> {
+  check(name, options);
+  const ctx: LoaderContext = {
+    importModule: options.importModule ?? defaultImporter,
+    requested: name,
+    wasmKernels: options.wasmKernels ?? {},
+    swiftShader: options.swiftShader ?? true,
+  };
+  let loaded: LoadedBackend;
+  switch (name) {
+    case 'wasm': loaded = await loadWasm(ctx); break;
+    case 'cpu': loaded = await loadCpu(ctx); break;
+    case 'webgl': loaded = await loadWebGl(ctx); break;
+    case 'tensorflow': loaded = await loadTensorflow(ctx, false); break;
+    case 'gpu': loaded = await pickGpu(ctx, options.allowSoftwareGpu ?? false); break;
+    case 'webgpu': {
+      const result = await loadWebGpu(ctx, true);
+      if (typeof result === 'string') {
+        throw new BackendError('ADVTRAIN_BACKEND_INIT_FAILED',
+          `@advtrain/backends: backend "webgpu" needs a WebGPU adapter, but ${result}. In Node install a Vulkan driver ` +
+          `(or Chromium for its SwiftShader ICD and set VK_ICD_FILENAMES to its vk_swiftshader_icd.json); ` +
+          'in browsers use one with WebGPU enabled.', { backend: name, packageName: 'webgpu' });
+      }
+      loaded = result;
+      break;
+    }
+  }
+  await ready();
+  const gradientsLoaded = options.gradients === false ? false : await ensureGradients(ctx.importModule);
+  return { name, ...loaded, backend: getBackend(), gradientsLoaded };
+}

@@ -1,0 +1,32 @@
+export { SPEC_VERSION } from './contract.js';
+export type {
+  AnyStrategy, Capabilities, InitContext, InnerResult, OuterResult, PerturbationStrategy, SerializedState,
+  StepContext, ThreatModel,
+} from './contract.js';
+export { defineStrategy, type StrategyDefinition } from './define-strategy.js';
+export { chain, type ChainInnerResult } from './chain.js';
+export { clean } from './clean.js';
+export {
+  Trainer, assertGradientsRegistered, epochsForOptimizerSteps,
+  type BatchSource, type FitOptions, type StepReport, type TrainerCheckpoint, type TrainerSetup,
+} from './trainer.js';
+export { probe, probeLayerOne, type LayerOneRequest, type Objective, type ProbeRequest, type ProbeResult } from './probe.js';
+export { PassCounter, emptyCount, type PassCount } from './pass-counter.js';
+export { DropoutControl, type DropoutPolicy } from './dropout.js';
+export { functionModel, type EmbeddingModelSpec, type InputModelSpec } from './views/function-model.js';
+export {
+  layersModelView, type LayerLike, type LayerVariableLike, type LayersModelLike, type LayersModelViewOptions,
+} from './views/layers-model.js';
+export type { Batch, ForwardContext, ForwardOptions, LayerOneSplit, ModelView, PerturbationSite } from './views/types.js';
+export { l2Norm, linfNorm, stableL2Norm, reductionAxes, type NormScope } from './norms.js';
+export {
+  ascentDirection, clampToRange, clipLinf, normalizeL2, normalizeLinf, projectL2, projectToBall, scaleToL2,
+  type GuardMode,
+} from './projections.js';
+export { createRng, mixSeed, nextSeed, randomNormal, randomUniform, type RngState } from './random.js';
+export { addGrads, accumulateGrads, copyGrads, disposeGrads, scaleGrads, sumGrads, type GradMap } from './grad-map.js';
+export { crossEntropy, defaultLoss, exampleCrossEntropy, meanSquaredError, targetsOf, type ExampleLossFn, type LossFn } from './losses.js';
+export { OptionChecker, checkOptions, closestMatch } from './options.js';
+export { AdvtrainError, StrategyOptionsError, assertArgument, describeValue, type AdvtrainErrorCode } from './errors.js';
+export { tensorFromJSON, tensorToJSON, type TensorJSON } from './serialization.js';
+export { disposeExcept, tensorsIn } from './tensor-tree.js';

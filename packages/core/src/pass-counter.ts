@@ -1,0 +1,37 @@
+/**
+ * Counts the passes a training step makes, so cost can be reported and tested
+ * (methods.md §12). A full pass runs the whole network; a layer-one pass runs
+ * only the first layer (YOPO's inner loop).
+ */
+export interface PassCount {
+  /** Full forward passes. */
+  forward: number;
+  /** Full backward passes (any gradient: input-only or parameters). */
+  backward: number;
+  /** Forward passes through layer one only. */
+  layerOneForward: number;
+  /** Backward passes through layer one only. */
+  layerOneBackward: number;
+  /** Optimizer steps taken. */
+  optimizerSteps: number;
+}
+
+export class PassCounter {
+  private count: PassCount = emptyCount();
+
+  record(kind: keyof PassCount, n = 1): void {
+    this.count[kind] += n;
+  }
+
+  snapshot(): Readonly<PassCount> {
+    return Object.freeze({ ...this.count });
+  }
+
+  reset(): void {
+    this.count = emptyCount();
+  }
+}
+
+export function emptyCount(): PassCount {
+  return { forward: 0, backward: 0, layerOneForward: 0, layerOneBackward: 0, optimizerSteps: 0 };
+}

@@ -1,0 +1,157 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { StepContext } from './contract.js';
+import { AdvtrainError } from './errors.js';
+import type { GradMap } from './grad-map.js';
+import { scoped } from './tensor-tree.js';
+import type { Batch } from './views/types.js';
+
+/** Scalar objective of a pass from its logits; defaults to the step's task loss. */
+export type Objective = (logits: tf.Tensor, batch: Batch) => tf.Scalar;
+
+export interface ProbeRequest {
+  /** Perturbation at the site; null or omitted means the clean input. */
+  readonly delta?: tf.Tensor | null;
+  /** Return ∂objective/∂δ. */
+  readonly wrtDelta?: boolean;
+  /** Return parameter gradients: `true` for every trainable variable, or a subset. */
+  readonly wrtParams?: boolean | readonly tf.Variable[];
+  /** Return ∂objective/∂z at the layer-one output (YOPO's co-state, before negation). */
+  readonly wrtLayerOne?: boolean;
+  readonly objective?: Objective;
+  /** Multiplies the objective before differentiation (FreeLB's 1/K). Default 1. */
+  readonly scale?: number;
+  /** Training mode. Default true. */
+  readonly training?: boolean;
+  /** Input sites: clamp x + δ to the valid range inside the pass. */
+  readonly clampInput?: boolean;
+  /** Also return the logits of the pass. */
+  readonly keepLogits?: boolean;
+  /** Run in batch-statistics mode without moving-average updates. */
+  readonly preserveStatistics?: boolean;
+}
+
+export interface ProbeResult {
+  /** Unscaled objective value. */
+  readonly loss: tf.Scalar;
+  readonly logits: tf.Tensor | null;
+  readonly deltaGrad: tf.Tensor | null;
+  readonly paramGrads: GradMap | null;
+  readonly layerOneGrad: tf.Tensor | null;
+}
+
+/**
+ * The probe primitive: one forward pass at site + δ and, on request, one
+ * backward pass giving ∂L/∂δ and/or ∂L/∂θ together. Asking only for ∂L/∂δ
+ * skips the weight-gradient kernels. Every call is counted in `ctx.passes`.
+ * The caller owns every returned tensor.
+ */
+export function probe(ctx: StepContext, request: ProbeRequest = {}): ProbeResult {
+  const { view, batch } = ctx;
+  const objective = request.objective ?? ctx.loss;
+  const scale = request.scale ?? 1;
+  const training = request.training ?? true;
+  const params = request.wrtParams === true ? view.variables : request.wrtParams || [];
+  const wantDelta = request.wrtDelta === true;
+  const wantTap = request.wrtLayerOne === true;
+  const wantGrads = wantDelta || wantTap || params.length > 0;
+
+  const run = (): ProbeResult => scoped('probe', () => {
+    const delta = request.delta ?? (wantDelta ? tf.zeros(view.siteShape(batch)) : null);
+    const tap = wantTap ? layerOneTap(ctx, delta, training, request.clampInput === true) : null;
+    let loss: tf.Scalar | null = null;
+    let logits: tf.Tensor | null = null;
+    const f = (): tf.Scalar => {
+      const out = view.forward(batch, delta, {
+        training, clampInput: request.clampInput === true, ...(tap ? { layerOneTap: tap } : {}) });
+      loss = tf.keep(objective(out, batch));
+      if (request.keepLogits) logits = tf.keep(out);
+      return (scale === 1 ? loss : tf.mul(loss, scale)) as tf.Scalar;
+    };
+    ctx.passes.record('forward');
+    if (!wantGrads) {
+      f();
+      return { loss: loss as unknown as tf.Scalar, logits, deltaGrad: null, paramGrads: null, layerOneGrad: null };
+    }
+    const xs: tf.Tensor[] = [...(wantDelta ? [delta as tf.Tensor] : []), ...(tap ? [tap] : []), ...params];
+    const { grads } = tf.engine().gradients(f, xs, undefined, true);
+    ctx.passes.record('backward');
+    let i = 0;
+    const take = (like: tf.Tensor): tf.Tensor => grads[i++] ?? tf.zerosLike(like);
+    const deltaGrad = wantDelta ? take(delta as tf.Tensor) : null;
+    const layerOneGrad = tap ? take(tap) : null;
+    const paramGrads: GradMap | null = params.length > 0 ? {} : null;
+    for (const v of params) (paramGrads as GradMap)[v.name] = take(v);
+    return { loss: loss as unknown as tf.Scalar, logits, deltaGrad, paramGrads, layerOneGrad };
+  });
+  return request.preserveStatistics ? view.preservingStatistics(run) : run();
+}
+
+const layerOneShapes = new WeakMap<object, Map<string, number[]>>();
+
+/**
+ * A zero tensor shaped like layer one's output, to read ∂L/∂z through. The
+ * shape is found once per input shape (a shape query, not counted as a pass).
+ */
+function layerOneTap(ctx: StepContext, delta: tf.Tensor | null, training: boolean, clampInput: boolean): tf.Tensor {
+  const split = requireLayerOne(ctx);
+  let shapes = layerOneShapes.get(split);
+  if (!shapes) layerOneShapes.set(split, shapes = new Map());
+  const key = ctx.batch.x.shape.join('x');
+  let shape = shapes.get(key);
+  if (!shape) {
+    const z = split.forward(ctx.batch, delta, { training: false, clampInput });
+    shape = [...z.shape];
+    z.dispose();
+    shapes.set(key, shape);
+  }
+  void training;
+  return tf.zeros(shape);
+}
+
+export function requireLayerOne(ctx: StepContext) {
+  if (!ctx.view.layerOne) {
+    throw new AdvtrainError('ADVTRAIN_UNSUPPORTED',
+      '@advtrain/core: this strategy needs a layer-one split; build the view with functionModel({ layerOne, rest }) or layersModelView(model, { layerOne }).');
+  }
+  return ctx.view.layerOne;
+}
+
+export interface LayerOneRequest {
+  readonly delta: tf.Tensor;
+  /** Scalar objective of the layer-one output z, e.g. YOPO's Hamiltonian Σ z ⊙ p. */
+  readonly objective: (z: tf.Tensor) => tf.Scalar;
+  readonly wrtDelta?: boolean;
+  /** Return gradients for layer one's variables θ0. */
+  readonly wrtParams?: boolean;
+  readonly training?: boolean;
+  readonly clampInput?: boolean;
+}
+
+/** One forward (and optionally backward) pass through layer one only, counted as a layer-one pass. */
+export function probeLayerOne(ctx: StepContext, request: LayerOneRequest): { value: tf.Scalar; deltaGrad: tf.Tensor | null; paramGrads: GradMap | null } {
+  const split = requireLayerOne(ctx);
+  const params = request.wrtParams ? split.variables : [];
+  return scoped('probeLayerOne', () => {
+    let value: tf.Scalar | null = null;
+    const f = (): tf.Scalar => {
+      const z = split.forward(ctx.batch, request.delta, {
+        training: request.training ?? true, clampInput: request.clampInput ?? true });
+      value = tf.keep(request.objective(z));
+      return value;
+    };
+    ctx.passes.record('layerOneForward');
+    const xs = [...(request.wrtDelta ? [request.delta] : []), ...params];
+    if (xs.length === 0) {
+      f();
+      return { value: value as unknown as tf.Scalar, deltaGrad: null, paramGrads: null };
+    }
+    const { grads } = tf.engine().gradients(f, xs, undefined, true);
+    ctx.passes.record('layerOneBackward');
+    let i = 0;
+    const take = (like: tf.Tensor): tf.Tensor => grads[i++] ?? tf.zerosLike(like);
+    const deltaGrad = request.wrtDelta ? take(request.delta) : null;
+    const paramGrads: GradMap | null = params.length ? {} : null;
+    for (const v of params) (paramGrads as GradMap)[v.name] = take(v);
+    return { value: value as unknown as tf.Scalar, deltaGrad, paramGrads };
+  });
+}

@@ -1,0 +1,128 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { DropoutControl } from '../dropout.js';
+import { AdvtrainError } from '../errors.js';
+import { forwardContext, perturbInput, preserving, tokenMask, uniqueVariables } from './shared.js';
+import type { Batch, ForwardContext, ForwardOptions, LayerOneSplit, ModelView } from './types.js';
+
+type Fn = (x: tf.Tensor, ctx: ForwardContext) => tf.Tensor;
+
+interface CommonSpec {
+  /** Trainable variables. A record is flattened in key order. */
+  readonly variables: readonly tf.Variable[] | Readonly<Record<string, tf.Variable>>;
+  /** Non-trainable statistics (batch-norm moving averages) that attack passes may restore. */
+  readonly statistics?: readonly tf.Variable[];
+}
+
+/** A model perturbed at its input: either one `forward`, or `layerOne` then `rest` (YOPO). */
+export interface InputModelSpec extends CommonSpec {
+  readonly site?: 'input';
+  readonly forward?: Fn;
+  readonly layerOne?: { readonly variables: readonly tf.Variable[]; readonly forward: Fn };
+  readonly rest?: Fn;
+  /** Valid range of the input (e.g. [0, 1] for pixels); null for none. Default null. */
+  readonly validRange?: readonly [number, number] | null;
+}
+
+/** A text model perturbed at the output of its embedding lookup. */
+export interface EmbeddingModelSpec extends CommonSpec {
+  readonly site: 'embedding';
+  /** Token ids [B, T] → embeddings [B, T, H]; called inside every pass, so the table gets gradient. */
+  readonly embed: (ids: tf.Tensor) => tf.Tensor;
+  /** Embeddings (+ δ) → logits. `ctx.mask` holds the attention mask. */
+  readonly head: Fn;
+  /** Hidden size H; saves one lookup when δ's shape is first needed. */
+  readonly hiddenSize?: number;
+  /** Token id of padding, used for the mask when the batch has none. Default null (all tokens real). */
+  readonly padId?: number | null;
+}
+
+/**
+ * Wraps plain functions over `tf.Variable`s as a {@link ModelView}.
+ *
+ * ```ts
+ * const view = functionModel({ variables: [w, b], validRange: [0, 1],
+ *   forward: (x) => tf.add(tf.matMul(x, w), b) });
+ * ```
+ */
+export function functionModel(spec: InputModelSpec | EmbeddingModelSpec): ModelView {
+  const variables = uniqueVariables('functionModel()',
+    Array.isArray(spec.variables) ? spec.variables : Object.values(spec.variables));
+  const stats = spec.statistics ?? [];
+  const dropout = new DropoutControl();
+  const preservingStatistics = <T>(fn: () => T): T => preserving(stats, fn);
+  if (spec.site === 'embedding') return embeddingView(spec, variables, dropout, preservingStatistics);
+  return inputView(spec, variables, dropout, preservingStatistics);
+}
+
+function inputView(spec: InputModelSpec, variables: tf.Variable[], dropout: DropoutControl,
+  preservingStatistics: ModelView['preservingStatistics']): ModelView {
+  const range = spec.validRange ?? null;
+  const split = spec.layerOne;
+  if (!spec.forward && !(split && spec.rest)) {
+    throw new AdvtrainError('ADVTRAIN_INVALID_ARGUMENT',
+      '@advtrain/core: functionModel() needs either "forward", or both "layerOne" and "rest".');
+  }
+  const ctxOf = (training: boolean) => forwardContext(training, null, dropout);
+  const layerOne: LayerOneSplit | null = split ? {
+    variables: split.variables,
+    forward(batch, delta, options = {}) {
+      const training = options.training ?? true;
+      return split.forward(perturbInput(batch.x, delta, range, options), ctxOf(training));
+    },
+  } : null;
+  return {
+    site: 'input',
+    variables,
+    validRange: range,
+    dropout,
+    layerOne,
+    preservingStatistics,
+    siteShape: (batch: Batch) => [...batch.x.shape],
+    siteMask: () => null,
+    forward(batch, delta, options: ForwardOptions = {}) {
+      const training = options.training ?? true;
+      dropout.beginPass();
+      const input = perturbInput(batch.x, delta, range, options);
+      const ctx = ctxOf(training);
+      if (split && spec.rest) {
+        const z = split.forward(input, ctx);
+        return spec.rest(options.layerOneTap ? tf.add(z, options.layerOneTap) : z, ctx);
+      }
+      if (options.layerOneTap) {
+        throw new AdvtrainError('ADVTRAIN_UNSUPPORTED',
+          '@advtrain/core: this view has no layer-one split; give functionModel() "layerOne" and "rest".');
+      }
+      return (spec.forward as Fn)(input, ctx);
+    },
+  };
+}
+
+function embeddingView(spec: EmbeddingModelSpec, variables: tf.Variable[], dropout: DropoutControl,
+  preservingStatistics: ModelView['preservingStatistics']): ModelView {
+  const padId = spec.padId ?? null;
+  let hidden = spec.hiddenSize ?? null;
+  return {
+    site: 'embedding',
+    variables,
+    validRange: null,
+    dropout,
+    layerOne: null,
+    preservingStatistics,
+    siteShape(batch) {
+      if (hidden === null) {
+        const e = spec.embed(batch.x);
+        hidden = e.shape[e.rank - 1] as number;
+        e.dispose();
+      }
+      return [...batch.x.shape, hidden];
+    },
+    siteMask: (batch) => tokenMask(batch, padId),
+    forward(batch, delta, options = {}) {
+      const training = options.training ?? true;
+      dropout.beginPass();
+      const e = spec.embed(batch.x);
+      const mask = tokenMask(batch, padId);
+      return spec.head(delta ? tf.add(e, delta) : e, forwardContext(training, mask, dropout));
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { DropoutControl } from '../dropout.js';
+import { AdvtrainError } from '../errors.js';
+import type { Batch, ForwardContext, ForwardOptions } from './types.js';
+
+/** x + δ for input sites, clamped to the valid range when asked. */
+export function perturbInput(x: tf.Tensor, delta: tf.Tensor | null, range: readonly [number, number] | null,
+  options: ForwardOptions): tf.Tensor {
+  const xf = x.dtype === 'float32' ? x : tf.cast(x, 'float32');
+  const moved = delta ? tf.add(xf, delta) : xf;
+  if (options.clampInput && range) return tf.clipByValue(moved, range[0], range[1]);
+  return moved;
+}
+
+export function forwardContext(training: boolean, mask: tf.Tensor | null, dropout: DropoutControl): ForwardContext {
+  return {
+    training,
+    mask,
+    dropout: (x, rate, noiseShape) => dropout.apply(x, rate, training, noiseShape),
+  };
+}
+
+/** Float [B, T] mask from the batch, or from `ids != padId`, or all ones. */
+export function tokenMask(batch: Batch, padId: number | null): tf.Tensor {
+  return tf.tidy(() => {
+    if (batch.mask) return tf.cast(batch.mask, 'float32');
+    if (padId !== null) return tf.cast(tf.notEqual(batch.x, tf.scalar(padId, batch.x.dtype)), 'float32');
+    return tf.ones(batch.x.shape, 'float32');
+  });
+}
+
+/** Runs `fn`, then writes the saved values back into `stats` (moving means and variances). */
+export function preserving<T>(stats: readonly tf.Variable[], fn: () => T): T {
+  if (stats.length === 0) return fn();
+  const saved = stats.map((v) => tf.clone(v));
+  try {
+    return fn();
+  } finally {
+    stats.forEach((v, i) => v.assign(saved[i] as tf.Tensor));
+    saved.forEach((t) => t.dispose());
+  }
+}
+
+export function uniqueVariables(pkgWhere: string, variables: readonly tf.Variable[]): tf.Variable[] {
+  const seen = new Set<string>();
+  for (const v of variables) {
+    if (seen.has(v.name)) {
+      throw new AdvtrainError('ADVTRAIN_INVALID_ARGUMENT',
+        `@advtrain/core: ${pkgWhere} received two variables named "${v.name}"; gradient maps are keyed by name, so names must be unique.`);
+    }
+    seen.add(v.name);
+  }
+  return [...variables];
+}

@@ -1,0 +1,13 @@
+// The one list of known backend gaps. Each entry: the backend, a test-name
+// pattern, and the reason (with an upstream link where there is one).
+// Tests consult it through `skipReason(backend, name)`; nothing else may skip.
+export const SKIP_LIST = [];
+
+export function skipReason(backend, testName) {
+  const hit = SKIP_LIST.find((e) => e.backend === backend && e.test.test(testName));
+  return hit ? hit.reason : null;
+}
+
+export function currentBackend() {
+  return process.env.ADVTRAIN_TEST_BACKEND ?? 'cpu';
+}
