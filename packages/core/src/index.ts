@@ -30,3 +30,5 @@ export { OptionChecker, checkOptions, closestMatch } from './options.js';
 export { AdvtrainError, StrategyOptionsError, assertArgument, describeValue, type AdvtrainErrorCode } from './errors.js';
 export { tensorFromJSON, tensorToJSON, type TensorJSON } from './serialization.js';
 export { disposeExcept, tensorsIn } from './tensor-tree.js';
+export { maskedUniformInit } from './init.js';
+export { stopGradient } from './stop-gradient.js';

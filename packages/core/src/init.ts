@@ -1,0 +1,31 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { reductionAxes } from './norms.js';
+import { randomUniform, type RngState } from './random.js';
+
+/**
+ * FreeLB's masked random start (methods.md §6.3), shared by every method with
+ * an NLP preset (FreeLB, PGD, FreeAT):
+ * - `'l2'`: `δ₀ = U(−1, 1) ⊙ M · initMagnitude / sqrt(len_b · H)`, where
+ *   `len_b · H` is the number of unmasked elements of example b, so
+ *   `‖δ₀,b‖₂ ≤ initMagnitude` (expected ≈ initMagnitude/√3);
+ * - `'linf'`: `δ₀ = U(−initMagnitude, initMagnitude) ⊙ M` (no length scaling).
+ *
+ * `mask` is [B, T] (1 = token, 0 = padding) for a [B, T, H] δ, or any shape that
+ * broadcasts against `shape` after adding trailing axes; null means no padding.
+ * Padded positions are exactly 0. An example with no tokens gets δ₀ = 0.
+ */
+export function maskedUniformInit(rng: RngState, shape: number[], mask: tf.Tensor | null, initMagnitude: number,
+  norm: 'l2' | 'linf' = 'l2'): [tf.Tensor, RngState] {
+  const [u, next] = randomUniform(rng, shape, -1, 1);
+  const delta = tf.tidy(() => {
+    let m: tf.Tensor = mask ? tf.cast(mask, 'float32') : tf.ones([shape[0] as number]);
+    while (m.rank < shape.length) m = tf.expandDims(m, -1);
+    const full = tf.mul(m, tf.ones(shape));
+    const masked = tf.mul(u, full);
+    if (norm === 'linf') return tf.mul(masked, initMagnitude);
+    const count = tf.maximum(tf.sum(full, reductionAxes(shape.length, 'example'), true), 1);
+    return tf.mul(masked, tf.div(initMagnitude, tf.sqrt(count)));
+  });
+  u.dispose();
+  return [delta, next];
+}

@@ -1,0 +1,137 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { chain } from './chain.js';
+import { clean } from './clean.js';
+import type { Capabilities } from './contract.js';
+import { defineStrategy } from './define-strategy.js';
+import { probe } from './probe.js';
+import { Trainer, epochsForOptimizerSteps } from './trainer.js';
+import { disposeBatch, embeddingFixture, expectClose, linearFixture, values } from './testing/index.js';
+
+const CAPS: Capabilities = {
+  sites: ['input'], threat: { norm: 'none', epsilon: null }, respectsValidRange: true, stepsOptimizer: true,
+  optimizerStepsPerBatch: 2, needsLayerOne: false, dropout: 'fresh', passesPerBatch: { full: 2, layerOne: 0 },
+};
+
+/** A strategy that steps the optimizer itself twice per minibatch (FreeAT's shape). */
+function twiceClean() {
+  return defineStrategy({
+    name: 'twice', options: {}, capabilities: CAPS,
+    init: () => null,
+    innerMax: (_ctx, state) => ({ delta: null, state }),
+    outerMin(ctx, inner) {
+      let last: tf.Scalar | null = null;
+      for (let i = 0; i < 2; i++) {
+        last?.dispose();
+        const { loss, paramGrads } = probe(ctx, { wrtParams: true });
+        ctx.applyGradients(paramGrads ?? {});
+        Object.values(paramGrads ?? {}).forEach((g) => g.dispose());
+        last = loss;
+      }
+      return { loss: last as tf.Scalar, grads: null, state: inner.state };
+    },
+  });
+}
+
+describe('Trainer', () => {
+  it('runs a strategy that steps the optimizer itself, with no special case', async () => {
+    const a = linearFixture();
+    const b = linearFixture();
+    const batch = a.batch(0);
+    const self = new Trainer(twiceClean(), { view: a.view, optimizer: tf.train.sgd(0.5) });
+    const plain = new Trainer(clean(), { view: b.view, optimizer: tf.train.sgd(0.5) });
+    const report = await self.trainStep(batch);
+    await plain.trainStep(batch);
+    await plain.trainStep(batch);
+    expect(report.passes).toMatchObject({ forward: 2, backward: 2, optimizerSteps: 2 });
+    for (let i = 0; i < a.variables.length; i++) await expectClose(a.variables[i] as tf.Variable, b.variables[i] as tf.Variable);
+    expect(() => self.gradients(batch)).toThrow(/steps the optimizer itself/);
+    disposeBatch(batch);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('fit() divides epochs by the optimizer steps per minibatch when asked: ceil(E / m)', async () => {
+    expect(epochsForOptimizerSteps(10, 4)).toBe(3);
+    expect(epochsForOptimizerSteps(8, 4)).toBe(2);
+    expect(epochsForOptimizerSteps(5, 1)).toBe(5);
+    const f = linearFixture();
+    const trainer = new Trainer(twiceClean(), { view: f.view, optimizer: tf.train.sgd(0.1) });
+    let steps = 0;
+    const means = await trainer.fit(function* () { const b = f.batch(0); yield b; disposeBatch(b); },
+      { epochs: 5, matchOptimizerSteps: true, onStep: (r) => { steps += r.passes.optimizerSteps; } });
+    expect(means.length).toBe(3);
+    expect(steps).toBe(6);
+    f.dispose();
+  });
+
+  it('reports the clean loss and decreases it on a separable problem', async () => {
+    const f = linearFixture();
+    const trainer = new Trainer(clean(), { view: f.view, optimizer: tf.train.sgd(1) });
+    const batch = f.batch(0);
+    const first = await trainer.trainStep(batch);
+    let last = first;
+    for (let i = 0; i < 30; i++) last = await trainer.trainStep(batch);
+    expect(last.loss).toBeLessThan(first.loss * 0.7);
+    expect(first.step).toBe(0);
+    expect(last.step).toBe(30);
+    disposeBatch(batch);
+    f.dispose();
+  });
+
+  it('refuses a view whose site the strategy does not support, or a missing layer-one split', () => {
+    const f = embeddingFixture();
+    expect(() => new Trainer(twiceClean(), { view: f.view, optimizer: tf.train.sgd(0.1) }))
+      .toThrow('@advtrain/core: strategy "twice" perturbs input sites, but the view\'s site is "embedding".');
+    const needs = defineStrategy({ ...twiceCleanDefinition(), capabilities: { ...CAPS, sites: ['embedding'], needsLayerOne: true } });
+    expect(() => new Trainer(needs, { view: f.view, optimizer: tf.train.sgd(0.1) })).toThrow(/needs a layer-one split/);
+    f.dispose();
+  });
+
+  it('refuses to restore a checkpoint of another strategy or seed', async () => {
+    const f = linearFixture();
+    const t = new Trainer(clean(), { view: f.view, optimizer: tf.train.sgd(0.1), seed: 1 });
+    const cp = await t.checkpoint();
+    const other = new Trainer(clean(), { view: f.view, optimizer: tf.train.sgd(0.1), seed: 2 });
+    await expect(other.restore(cp)).rejects.toThrow(/made with seed 1, but this trainer has seed 2/);
+    const chained = new Trainer(chain(clean()), { view: f.view, optimizer: tf.train.sgd(0.1), seed: 1 });
+    await expect(chained.restore(cp)).rejects.toMatchObject({ code: 'ADVTRAIN_STATE_MISMATCH' });
+    f.dispose();
+  });
+});
+
+function twiceCleanDefinition() {
+  const s = twiceClean();
+  return { name: s.name, options: s.options, capabilities: s.capabilities, init: s.init, innerMax: s.innerMax, outerMin: s.outerMin };
+}
+
+describe('chain', () => {
+  it('sums losses and gradients of its members (clean + clean = 2 × clean)', async () => {
+    const f = linearFixture();
+    const batch = f.batch(0);
+    const one = new Trainer(clean(), { view: f.view, optimizer: tf.train.sgd(0.1) }).gradients(batch);
+    const two = new Trainer(chain(clean(), clean()), { view: f.view, optimizer: tf.train.sgd(0.1) }).gradients(batch);
+    expect((await values(two.loss))[0]).toBeCloseTo(2 * ((await values(one.loss))[0] as number), 5);
+    for (const key of Object.keys(one.grads)) {
+      const doubled = tf.mul(one.grads[key] as tf.Tensor, 2);
+      await expectClose(two.grads[key] as tf.Tensor, doubled);
+      doubled.dispose();
+    }
+    expect(two.passes).toMatchObject({ forward: 2, backward: 2 });
+    tf.dispose([one.loss, two.loss, ...Object.values(one.grads), ...Object.values(two.grads)]);
+    disposeBatch(batch);
+    f.dispose();
+  });
+
+  it('refuses an empty chain and members that step the optimizer', () => {
+    expect(() => chain()).toThrow('@advtrain/core: chain() needs at least one strategy (received none).');
+    expect(() => chain(clean(), twiceClean())).toThrow(/cannot include "twice", because it steps the optimizer itself/);
+  });
+
+  it('declares the union of costs and the strictest dropout policy', () => {
+    const c = chain(clean(), clean());
+    expect(c.capabilities.passesPerBatch).toEqual({ full: 2, layerOne: 0 });
+    expect(c.capabilities.dropout).toBe('fresh');
+    expect(c.toString()).toBe('chain(clean, clean)');
+  });
+});
