@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs everything and runs every test: build, typecheck, the test suite on
+# cpu and wasm (and a subset on software WebGPU), and the packaging test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
+source scripts/ensure-tools.sh
+
+backends=cpu,wasm
+if ensure_chromium; then
+  export VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json
+  export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp/xdg-$(id -u)}"
+  mkdir -p "$XDG_RUNTIME_DIR"
+  backends=cpu,wasm,webgpu
+fi
+
+pnpm install --frozen-lockfile
+pnpm run build
+pnpm run typecheck
+TFJS_BACKENDS="$backends" pnpm run test
+bash scripts/pack-test.sh
+echo "advtrain: every test passed (backends: $backends)"
