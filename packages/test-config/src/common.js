@@ -1,10 +1,13 @@
+import { prepareBackend } from '@advtrain/backends';
 import * as tf from '@tensorflow/tfjs-core';
-// tfjs-core registers no gradients; the tfjs-layers bundle registers all of them.
-import '@tensorflow/tfjs-layers';
 
+// Every test file prepares its backend the way an app does: one call with a
+// name, which also registers gradients and, on wasm, our training kernels.
 export async function useBackend(name) {
   tf.enableProdMode();
-  const ok = await tf.setBackend(name);
-  if (!ok || tf.getBackend() !== name) throw new Error(`@advtrain/test-config: backend "${name}" failed to initialise.`);
-  await tf.ready();
+  const prepared = await prepareBackend(name);
+  if (tf.getBackend() !== prepared.backend) {
+    throw new Error(`@advtrain/test-config: backend "${name}" failed to initialise (active: ${tf.getBackend()}).`);
+  }
+  return prepared;
 }

@@ -1,4 +1,3 @@
-import '@tensorflow/tfjs-backend-cpu';
 import { useBackend } from './common.js';
 
 await useBackend('cpu');

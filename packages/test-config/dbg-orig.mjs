@@ -1,0 +1,12 @@
+import { prepareBackend } from '@advtrain/backends';
+import * as tf from '@tensorflow/tfjs-core';
+import { Trainer, chain, clean } from '../core/dist/index.js';
+import { embeddingFixture } from '../core/dist/testing/index.js';
+const be = process.argv[2] || 'webgpu';
+await prepareBackend(be);
+console.log('backend', tf.getBackend());
+const f = embeddingFixture();
+const b = f.batch(0);
+const t = new Trainer(clean(), { view: f.view, optimizer: tf.train.sgd(0.1), seed: 1 });
+const { grads } = t.gradients(b);
+for (const [k, g] of Object.entries(grads)) console.log(k, Array.from(await g.data()).slice(0, 4));
