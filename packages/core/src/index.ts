@@ -32,3 +32,4 @@ export { tensorFromJSON, tensorToJSON, type TensorJSON } from './serialization.j
 export { disposeExcept, tensorsIn } from './tensor-tree.js';
 export { maskedUniformInit } from './init.js';
 export { stopGradient } from './stop-gradient.js';
+export { addAdversarialTerm, ascentStep, attackGradient, keepInRange, randomBallStart, restoreRng, inspectStep, type AscentStep, type AttackGradientRequest, type InspectedStep, type LossTerm } from './attack-steps.js';

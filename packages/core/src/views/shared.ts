@@ -6,7 +6,7 @@ import type { Batch, ForwardContext, ForwardOptions } from './types.js';
 /** x + δ for input sites, clamped to the valid range when asked. */
 export function perturbInput(x: tf.Tensor, delta: tf.Tensor | null, range: readonly [number, number] | null,
   options: ForwardOptions): tf.Tensor {
-  const xf = x.dtype === 'float32' ? x : tf.cast(x, 'float32');
+  const xf = x.dtype === 'float32' ? x : floatBuffer(x);
   const moved = delta ? tf.add(xf, delta) : xf;
   if (options.clampInput && range) return tf.clipByValue(moved, range[0], range[1]);
   return moved;
@@ -23,10 +23,20 @@ export function forwardContext(training: boolean, mask: tf.Tensor | null, dropou
 /** Float [B, T] mask from the batch, or from `ids != padId`, or all ones. */
 export function tokenMask(batch: Batch, padId: number | null): tf.Tensor {
   return tf.tidy(() => {
-    if (batch.mask) return tf.cast(batch.mask, 'float32');
-    if (padId !== null) return tf.cast(tf.notEqual(batch.x, tf.scalar(padId, batch.x.dtype)), 'float32');
+    if (batch.mask) return floatBuffer(batch.mask);
+    if (padId !== null) return floatBuffer(tf.notEqual(batch.x, tf.scalar(padId, batch.x.dtype)));
     return tf.ones(batch.x.shape, 'float32');
   });
+}
+
+/**
+ * `cast(t, 'float32')` backed by a real float buffer. On webgpu (tfjs 4.22) a
+ * cast from bool/int32 only relabels the integer buffer, and a later 3-D
+ * transpose (a Sum over a non-last axis) fails WGSL validation and drops the
+ * whole command buffer (tensorflow/tfjs#8638). A float kernel fixes the type.
+ */
+export function floatBuffer(t: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.mul(tf.cast(t, 'float32'), tf.scalar(1)));
 }
 
 /** Runs `fn`, then writes the saved values back into `stats` (moving means and variances). */
