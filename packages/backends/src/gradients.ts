@@ -1,12 +1,12 @@
 import { getGradient } from '@tensorflow/tfjs-core';
 import { BackendError } from './errors.js';
-import type { ModuleImporter } from './importer.js';
+import { defaultImporter, type ModuleImporter } from './importer.js';
 
 /**
  * tfjs-core registers no gradients; tfjs-layers' bundle registers all of them into the global
  * registry shared by every tfjs-core copy. Returns true if this call loaded them.
  */
-export async function ensureGradients(importModule: ModuleImporter): Promise<boolean> {
+export async function ensureGradients(importModule: ModuleImporter = defaultImporter): Promise<boolean> {
   if (getGradient('Sum') !== undefined) return false;
   try {
     await importModule('@tensorflow/tfjs-layers');

@@ -12,7 +12,7 @@ beforeAll(async () => {
   const prepared = await prepareBackend('wasm');
   expect(prepared.kernelsPatched).toEqual(expect.arrayContaining([
     'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'UnsortedSegmentSum',
-    'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput',
+    'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'BatchMatMul',
   ]));
 });
 
@@ -61,7 +61,7 @@ const dwCases: DwCase[] = [
 function denseFilter(filter: tf.Tensor4D, [dh, dw]: Pair): tf.Tensor4D {
   const [kh, kw, c, m] = filter.shape;
   const spread = tf.pad(tf.reshape(filter, [kh, 1, kw, 1, c, m]), [[0, 0], [0, dh - 1], [0, 0], [0, dw - 1], [0, 0], [0, 0]]);
-  return tf.slice(tf.reshape(spread, [kh * dh, kw * dw, c, m]), 0, [(kh - 1) * dh + 1, (kw - 1) * dw + 1, c, m]);
+  return tf.slice(tf.reshape(spread, [kh * dh, kw * dw, c, m]), 0, [(kh - 1) * dh + 1, (kw - 1) * dw + 1, c, m]) as tf.Tensor4D;
 }
 
 describe('Depthwise backprops on wasm equal cpu', () => {
@@ -99,8 +99,8 @@ describe('MaxPoolGrad on wasm equals cpu', () => {
   ];
   for (const c of cases) {
     it(`x=[${c.x}] size=${c.size} s=${c.strides} pad=${c.pad} mean=${c.offset}`, () => cpuVsWasm(() => {
-      const f = (x: tf.Tensor4D) => tf.sum(tf.mul(tf.maxPool(x, c.size, c.strides, c.pad as 'same'), 1.5));
-      return tf.grad(f)(t4(c.x, 21, c.offset) as tf.Tensor4D);
+      const f = (x: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(x as tf.Tensor4D, c.size, c.strides, c.pad as 'same'), 1.5));
+      return tf.grad(f)(t4(c.x, 21, c.offset));
     }));
   }
 });
@@ -118,4 +118,15 @@ describe('UnsortedSegmentSum on wasm equals cpu', () => {
     const ids = tf.tensor2d([[1, 4, 4], [0, 9, 1]], [2, 3], 'int32');
     return tf.grad((table: tf.Tensor) => tf.sum(tf.square(tf.gather(table, ids))))(t4([10, 4], 34));
   }));
+});
+
+describe('BatchMatMul with transposed operands on wasm equals cpu', () => {
+  for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+    it(`rank 2, transposeA=${ta} transposeB=${tb}`, () => cpuVsWasm(() =>
+      tf.matMul(t4(ta ? [7, 5] : [5, 7], 41), t4(tb ? [3, 7] : [7, 3], 42), ta, tb)));
+    it(`rank 3 batch 2, transposeA=${ta} transposeB=${tb}`, () => cpuVsWasm(() =>
+      tf.matMul(t4(ta ? [2, 6, 4] : [2, 4, 6], 43), t4(tb ? [2, 5, 6] : [2, 6, 5], 44), ta, tb)));
+  }
+  it('dense-layer gradients', () => cpuVsWasm(() =>
+    tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.sum(tf.square(tf.matMul(x, w))))([t4([6, 9], 45), t4([9, 4], 46)])));
 });

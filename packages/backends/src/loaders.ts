@@ -1,4 +1,4 @@
-import { env, findBackend, setBackend } from '@tensorflow/tfjs-core';
+import { env, findBackendFactory, setBackend } from '@tensorflow/tfjs-core';
 import { BackendError } from './errors.js';
 import { isModuleNotFound, type ModuleImporter } from './importer.js';
 import { registerWasmTrainingKernels, type WasmTrainingKernelOptions } from './kernels/register.js';
@@ -79,8 +79,8 @@ export async function loadWebGpu(ctx: LoaderContext, allowSoftware: boolean): Pr
   if (adapter === undefined) return 'no WebGPU adapter was found';
   if (adapter.software && !allowSoftware) return `only a software adapter was found (${adapter.description})`;
   const need = `the package ${pkg}; install it with: ${INSTALL.webgpu}`;
-  if (findBackend('webgpu') === null) await importBackendPackage(ctx, pkg, need);
-  if (findBackend('webgpu') === null) {
+  if (findBackendFactory('webgpu') == null) await importBackendPackage(ctx, pkg, need);
+  if (findBackendFactory('webgpu') == null) {
     // tfjs-backend-webgpu registers itself only if navigator.gpu existed when it was first imported.
     throw new BackendError('ADVTRAIN_BACKEND_INIT_FAILED',
       `@advtrain/backends: backend "${ctx.requested}" found no registered "webgpu" backend: ${pkg} was imported before ` +

@@ -56,7 +56,7 @@ describe.each(Object.entries(fixtures))('%s', (_, fixture) => {
       const model = withSeededWeights(fixture.build());
       const x = fixture.x();
       const result = await runOn(backend, () => {
-        const { grads } = tf.variableGrads(lossOf(model, x), model.trainableWeights.map((w) => w.read()));
+        const { grads } = tf.variableGrads(lossOf(model, x), model.trainableWeights.map((w) => w.read() as tf.Variable));
         return Object.keys(grads).sort().map((k) => grads[k]!);
       });
       x.dispose();

@@ -1,4 +1,5 @@
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
+import { batchMatMulConfig } from './BatchMatMul.js';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './DepthwiseConv2dNativeBackpropFilter.js';
@@ -13,6 +14,11 @@ export interface WasmTrainingKernelOptions {
    * 'native' keeps tfjs-backend-wasm's own loop (slower; useful for measuring).
    */
   conv2dBackpropInput?: 'conv2d' | 'native';
+  /**
+   * Which BatchMatMul to use when an operand is transposed: 'transpose-first' (default) transposes it
+   * natively and uses XNNPACK, 'native' keeps tfjs-backend-wasm's loop (about 10x slower).
+   */
+  batchMatMul?: 'transpose-first' | 'native';
 }
 
 /** Kernels tfjs-backend-wasm 4.22 lacks; we add them only where none is registered. */
@@ -28,6 +34,7 @@ export const WASM_TRAINING_KERNELS: readonly string[] = [
   ...MISSING.map((k) => k.kernelName),
   maxPoolGradConfig.kernelName,
   conv2DBackpropInputConfig.kernelName,
+  batchMatMulConfig.kernelName,
 ];
 
 /** The configs currently registered by us, by kernel name. */
@@ -72,6 +79,11 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions =
     throw new TypeError(
       `@advtrain/backends: option "conv2dBackpropInput" must be 'conv2d' or 'native' (received ${JSON.stringify(mode)}).`);
   }
+  const matMulMode = options.batchMatMul ?? 'transpose-first';
+  if (matMulMode !== 'transpose-first' && matMulMode !== 'native') {
+    throw new TypeError(
+      `@advtrain/backends: option "batchMatMul" must be 'transpose-first' or 'native' (received ${JSON.stringify(matMulMode)}).`);
+  }
   for (const config of MISSING) {
     if (isOurs(config.kernelName) || getKernel(config.kernelName, 'wasm') !== undefined) continue;
     registerKernel(config);
@@ -80,6 +92,8 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions =
   replace(maxPoolGradConfig);
   if (mode === 'conv2d') replace(conv2DBackpropInputConfig);
   else restore(conv2DBackpropInputConfig.kernelName);
+  if (matMulMode === 'transpose-first') replace(batchMatMulConfig);
+  else restore(batchMatMulConfig.kernelName);
   return WASM_TRAINING_KERNELS.filter(isOurs);
 }
 

@@ -1,0 +1,130 @@
+// Benchmarks for @advtrain/backends: MNIST-CNN training step per backend, and wasm kernel timings
+// before/after registerWasmTrainingKernels. Run `pnpm build` first, then `pnpm bench`.
+// Options: RUNS=n (default 10), WEBGPU=0 to skip webgpu.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { prepareBackend, registerWasmTrainingKernels, unregisterWasmTrainingKernels } from '../dist/index.js';
+
+const RUNS = Number(process.env.RUNS ?? 10);
+let WARMUP = 2;
+
+function seeded(size, seed) {
+  const out = new Float32Array(size);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < size; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 32 - 0.5;
+  }
+  return out;
+}
+const randn = (shape, seed, scale = 1) =>
+  tf.mul(tf.tensor(seeded(shape.reduce((a, b) => a * b, 1), seed), shape), scale);
+
+/** Median wall time (ms) of `runs` calls after `WARMUP` calls; `fn` may be async. */
+async function median(fn, runs = RUNS) {
+  for (let i = 0; i < (runs > 1 ? WARMUP : 0); i++) await fn();
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+/** "Fast is better than free" MNIST net: conv 1->16 4x4 s2, conv 16->32 4x4 s2, dense 1568->100->10. */
+function mnistNet() {
+  const v = (shape, seed, fanIn) => tf.variable(randn(shape, seed, 2 / Math.sqrt(fanIn)));
+  const w = { c1: v([4, 4, 1, 16], 1, 16), c2: v([4, 4, 16, 32], 2, 256), d1: v([1568, 100], 3, 1568), d2: v([100, 10], 4, 100) };
+  const forward = (x) => {
+    const h1 = tf.relu(tf.conv2d(x, w.c1, 2, 'same'));
+    const h2 = tf.relu(tf.conv2d(h1, w.c2, 2, 'same'));
+    const h3 = tf.relu(tf.matMul(tf.reshape(h2, [x.shape[0], 1568]), w.d1));
+    return tf.matMul(h3, w.d2);
+  };
+  return { w, forward, dispose: () => tf.dispose(Object.values(w)) };
+}
+
+async function stepTime(backend, batch, runs) {
+  await tf.setBackend(backend);
+  const net = mnistNet();
+  const x = randn([batch, 28, 28, 1], 5);
+  const y = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 10), 'int32'), 10);
+  const opt = tf.train.sgd(0.01);
+  const ms = await median(async () => {
+    const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(y, net.forward(x)), true);
+    await loss.data();
+    loss.dispose();
+  }, runs);
+  tf.dispose([x, y]);
+  opt.dispose();
+  net.dispose();
+  return ms;
+}
+
+const rows = [];
+const row = (what, ms, note = '') => {
+  rows.push({ what, ms: ms === undefined ? '-' : ms.toFixed(2), note });
+  console.log(`${what.padEnd(64)} ${(ms === undefined ? '-' : ms.toFixed(2)).padStart(10)} ms  ${note}`);
+};
+
+console.log(`node ${process.version}, ${RUNS} runs after ${WARMUP} warm-up, median\n`);
+console.log('== MNIST CNN training step (forward + backward + SGD) ==');
+const prepared = await prepareBackend('wasm');
+console.log(`wasm device: ${prepared.device}`);
+row('wasm, batch 100, our kernels', await stepTime('wasm', 100, RUNS));
+registerWasmTrainingKernels({ conv2dBackpropInput: 'native' });
+row('wasm, batch 100, our kernels but native Conv2DBackpropInput', await stepTime('wasm', 100, RUNS));
+registerWasmTrainingKernels({ batchMatMul: 'native' });
+row('wasm, batch 100, our kernels but native transposed BatchMatMul', await stepTime('wasm', 100, RUNS));
+registerWasmTrainingKernels();
+row('cpu, batch 10 (cpu conv dW is naive)', await stepTime('cpu', 10, 3), 'batch reduced 10x');
+if (process.env.WEBGPU !== '0') {
+  try {
+    const gpu = await prepareBackend('webgpu');
+    row(`webgpu, batch 100 (${gpu.device})`, await stepTime('webgpu', 100, 3), gpu.software ? 'software adapter' : '');
+  } catch (error) {
+    row('webgpu', undefined, `skipped: ${error.message}`);
+  }
+}
+
+console.log('\n== wasm kernels: before (tfjs-backend-wasm 4.22 as shipped) vs after (registerWasmTrainingKernels) ==');
+await tf.setBackend('wasm');
+async function kernelTime(name, inputs, attrs, backend = 'wasm', runs = RUNS) {
+  await tf.setBackend(backend);
+  const ins = Object.fromEntries(Object.entries(inputs).map(([k, make]) => [k, make()]));
+  const ms = await median(async () => {
+    const out = tf.engine().runKernel(name, ins, attrs);
+    if (backend !== 'wasm') await out.data();
+    out.dispose();
+  }, runs);
+  tf.dispose(Object.values(ins));
+  return ms;
+}
+const cases = [
+  ['Conv2DBackpropFilter', 'conv2 of the MNIST net: x [100,14,14,16], dy [100,7,7,32]',
+    { x: () => randn([100, 14, 14, 16], 6), dy: () => randn([100, 7, 7, 32], 7) },
+    { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: [4, 4, 16, 32] }],
+  ['Conv2DBackpropInput', 'conv2 of the MNIST net: dy [100,7,7,32], filter [4,4,16,32]',
+    { dy: () => randn([100, 7, 7, 32], 8), filter: () => randn([4, 4, 16, 32], 9) },
+    { strides: 2, pad: 'same', dataFormat: 'NHWC', inputShape: [100, 14, 14, 16] }],
+  ['MaxPoolGrad', '2x2/2 pool of [100,28,28,16]',
+    { dy: () => randn([100, 14, 14, 16], 10), input: () => randn([100, 28, 28, 16], 11), output: () => randn([100, 14, 14, 16], 12) },
+    { filterSize: 2, strides: 2, pad: 'valid' }],
+  ['BatchMatMul', 'dense dW: [100,1568]^T x [100,100] (transposeA)',
+    { a: () => randn([100, 1568], 14), b: () => randn([100, 100], 15) },
+    { transposeA: true, transposeB: false }],
+  ['UnsortedSegmentSum', 'embedding grad: 8192 rows x 64 into vocab 20000',
+    { x: () => randn([8192, 64], 13), segmentIds: () => tf.tensor1d(Array.from({ length: 8192 }, (_, i) => (i * 7919) % 20000), 'int32') },
+    { numSegments: 20000 }, 'cpu kernel loops once per segment; skipped'],
+];
+for (const [name, what, inputs, attrs, skipBefore] of cases) {
+  unregisterWasmTrainingKernels();
+  const before = skipBefore ? { ms: NaN, note: skipBefore } : tf.getKernel(name, 'wasm')
+    ? { ms: await kernelTime(name, inputs, attrs), note: 'wasm built-in' }
+    : { ms: await kernelTime(name, inputs, attrs, 'cpu', 1), note: 'missing on wasm; cpu kernel shown (1 run)' };
+  registerWasmTrainingKernels();
+  row(`${name} before: ${what}`, before.ms, before.note);
+  row(`${name} after`, await kernelTime(name, inputs, attrs), `x${(before.ms / (await kernelTime(name, inputs, attrs))).toFixed(1)} faster`);
+}
