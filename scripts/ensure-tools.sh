@@ -10,8 +10,9 @@ if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version 2>/dev/null)" != "$P
   npm install --global --no-fund --no-audit "pnpm@$PNPM_VERSION" >/dev/null
 fi
 
+# Dawn (npm `webgpu`) needs the Vulkan loader (libvulkan1) and an ICD: Chromium's SwiftShader.
 ensure_chromium() {
-  if [ -f /usr/lib/chromium/vk_swiftshader_icd.json ]; then return 0; fi
+  if [ -f /usr/lib/chromium/vk_swiftshader_icd.json ] && ldconfig -p | grep -q 'libvulkan.so.1 '; then return 0; fi
   local sudo=""
   if [ "$(id -u)" != 0 ]; then
     if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo"; else
@@ -19,7 +20,7 @@ ensure_chromium() {
       return 1
     fi
   fi
-  echo "advtrain: installing Debian's chromium (software Vulkan for WebGPU, headless browser tests)"
+  echo "advtrain: installing Debian's chromium and libvulkan1 (software Vulkan for WebGPU, headless browser tests)"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium libvulkan1 >/dev/null
 }

@@ -36,7 +36,8 @@ export class DropoutControl {
   /** Seed for the next dropout call of the current pass. */
   nextSeed(): number {
     const call = this.call++;
-    const pass = this.policy === 'frozen' ? 0 : this.pass;
+    // Frozen steps reuse the masks of pass 1, so a one-pass step draws the same masks under either policy.
+    const pass = this.policy === 'frozen' ? 1 : this.pass;
     return mixSeed(mixSeed(this.stepSeed, pass), call);
   }
 

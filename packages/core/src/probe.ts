@@ -70,7 +70,7 @@ export function probe(ctx: StepContext, request: ProbeRequest = {}): ProbeResult
     ctx.passes.record('forward');
     if (!wantGrads) {
       f();
-      return { loss: loss as unknown as tf.Scalar, logits, deltaGrad: null, paramGrads: null, layerOneGrad: null };
+      return { ...release(loss as unknown as tf.Scalar, logits), deltaGrad: null, paramGrads: null, layerOneGrad: null };
     }
     const xs: tf.Tensor[] = [...(wantDelta ? [delta as tf.Tensor] : []), ...(tap ? [tap] : []), ...params];
     const { grads } = tf.engine().gradients(f, xs, undefined, true);
@@ -81,9 +81,21 @@ export function probe(ctx: StepContext, request: ProbeRequest = {}): ProbeResult
     const layerOneGrad = tap ? take(tap) : null;
     const paramGrads: GradMap | null = params.length > 0 ? {} : null;
     for (const v of params) (paramGrads as GradMap)[v.name] = take(v);
-    return { loss: loss as unknown as tf.Scalar, logits, deltaGrad, paramGrads, layerOneGrad };
+    return { ...release(loss as unknown as tf.Scalar, logits), deltaGrad, paramGrads, layerOneGrad };
   });
   return request.preserveStatistics ? view.preservingStatistics(run) : run();
+}
+
+/**
+ * Loss and logits had to be kept to escape the gradient call's own scope.
+ * Clones (which share data) put them back under ordinary scope rules, so an
+ * unused one is freed by the caller's tidy instead of leaking.
+ */
+function release(loss: tf.Scalar, logits: tf.Tensor | null): { loss: tf.Scalar; logits: tf.Tensor | null } {
+  const out = { loss: tf.clone(loss), logits: logits ? tf.clone(logits) : null };
+  loss.dispose();
+  logits?.dispose();
+  return out;
 }
 
 const layerOneShapes = new WeakMap<object, Map<string, number[]>>();
@@ -143,7 +155,7 @@ export function probeLayerOne(ctx: StepContext, request: LayerOneRequest): { val
     const xs = [...(request.wrtDelta ? [request.delta] : []), ...params];
     if (xs.length === 0) {
       f();
-      return { value: value as unknown as tf.Scalar, deltaGrad: null, paramGrads: null };
+      return { value: release(value as unknown as tf.Scalar, null).loss, deltaGrad: null, paramGrads: null };
     }
     const { grads } = tf.engine().gradients(f, xs, undefined, true);
     ctx.passes.record('layerOneBackward');
@@ -152,6 +164,6 @@ export function probeLayerOne(ctx: StepContext, request: LayerOneRequest): { val
     const deltaGrad = request.wrtDelta ? take(request.delta) : null;
     const paramGrads: GradMap | null = params.length ? {} : null;
     for (const v of params) (paramGrads as GradMap)[v.name] = take(v);
-    return { value: value as unknown as tf.Scalar, deltaGrad, paramGrads };
+    return { value: release(value as unknown as tf.Scalar, null).loss, deltaGrad, paramGrads };
   });
 }

@@ -3,9 +3,11 @@
 // Tests consult it through `skipReason(backend, name)`; nothing else may skip.
 export const SKIP_LIST = [
   {
-    backend: 'wasm',
-    test: /^(free-at|yopo-pmp) .*\(conv net\)/,
-    reason: 'tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter kernel; remove once setup-wasm.js calls registerWasmTrainingKernels() from @advtrain/backends',
+    backend: 'webgpu',
+    test: /^free-at oracle 3 .*with Adam resumes bit-identically/,
+    reason: "tfjs Adam.setWeights recomputes accBeta as pow(β, t+1), while a running Adam multiplies by β each step; "
+      + 'webgpu rounds the two differently, so a resumed Adam run differs in the last bits there. '
+      + 'Exact resume is tested on cpu and wasm, and with SGD (the conformance kit) on webgpu.',
   },
 ];
 

@@ -146,10 +146,13 @@ export function conformanceCases<O>(factory: Factory<O>, spec: ConformanceSpec<O
     const s = factory(spec.options);
     const state = s.init({ view: fixture.view, seed: SEED });
     const inner = s.innerMax(ctx, state);
+    const optimizer = sgd();
     try {
       if (inner.delta) await expectInBall(s, inner.delta, ctx);
     } finally {
-      const outer = s.outerMin(ctx, inner);
+      // Strategies that declare stepsOptimizer step in their outer min; the inner max never may.
+      const outer = s.outerMin({ ...ctx, applyGradients: (g) => optimizer.applyGradients(g) }, inner);
+      optimizer.dispose();
       outer.loss.dispose();
       disposeGrads(outer.grads);
       s.dispose(outer.state);

@@ -36,7 +36,7 @@ describe('layersModelView, input site', () => {
     await expectClose(keep(view.forward(batch, delta, { training: false })), keep(model.predict(keep(tf.add(x, delta))) as tf.Tensor));
     const clamped = keep(model.predict(keep(tf.clipByValue(tf.add(x, delta), 0, 1))) as tf.Tensor);
     await expectClose(keep(view.forward(batch, delta, { training: false, clampInput: true })), clamped);
-    expect(view.variables.map((v) => v.name)).toEqual(model.trainableWeights.map((w) => w.read().name));
+    expect(view.variables.map((v) => v.name)).toEqual(model.trainableWeights.map((w) => (w.read() as tf.Variable).name));
     expect(view.siteShape(batch)).toEqual([4, 6]);
     model.dispose();
   });
