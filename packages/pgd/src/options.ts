@@ -1,0 +1,58 @@
+import { checkOptions } from '@advtrain/core';
+
+/** Options of {@link pgd}. Every field is optional; see {@link PGD_DEFAULTS}. */
+export interface PgdOptions {
+  /** Radius ε of the ball. `0` means "no projection" (FreeLB's `max_norm 0`), allowed only with `norm: 'l2'`. Default 0.3. */
+  readonly epsilon?: number;
+  /** Ascent step size a. Default 0.01. */
+  readonly stepSize?: number;
+  /** Attack steps K. Default 40. */
+  readonly steps?: number;
+  /** Threat model and step normalisation: `'linf'` (sign step) or `'l2'` (`g/(‖g‖₂ + 1e-10)` per example). Default `'linf'`. */
+  readonly norm?: 'linf' | 'l2';
+  /** Start from a random point (else from δ = 0). Default true. */
+  readonly randomStart?: boolean;
+  /**
+   * null: start uniformly in the ball (L∞ `U(−ε, ε)`; L2 `U(−0.5, 0.5)` rescaled to norm ≤ ε).
+   * A number m: FreeLB's masked start `U(−1, 1)·m/sqrt(len·H)` on real tokens only. Default null.
+   */
+  readonly initMagnitude?: number | null;
+  /** Mode of the attack passes: `'train'` (dropout on, batch statistics; Madry) or `'inference'`. Default `'train'`. */
+  readonly attackMode?: 'train' | 'inference';
+}
+
+export type ResolvedPgdOptions = Readonly<Required<PgdOptions>>;
+
+/** Defaults: Madry et al. (2018), MNIST, `MadryLab/mnist_challenge config.json`. */
+export const PGD_DEFAULTS: ResolvedPgdOptions = Object.freeze({
+  epsilon: 0.3, stepSize: 0.01, steps: 40, norm: 'linf', randomStart: true, initMagnitude: null, attackMode: 'train',
+});
+
+/** L2 PGD on MNIST, `MadryLab/mnist_challenge config_l2.json`: ε = 2.0, step 0.125, 40 steps. */
+export const PGD_L2_PRESET = Object.freeze({ norm: 'l2', epsilon: 2.0, stepSize: 0.125, steps: 40 } as const);
+
+/**
+ * FreeLB repo's "vanilla PGD" on word embeddings (`std_adv_train_step`), with the
+ * RoBERTa-large MRPC launch values (`launch/VanillaPGD/stdadv-mrpc-fp32-clip.sh`):
+ * adv-lr 0.04, 3 steps, rand-init-mag 0.64, max-norm 0.4. Use `epsilon: 0` for no projection.
+ */
+export const PGD_NLP_PRESET = Object.freeze({
+  norm: 'l2', epsilon: 0.4, stepSize: 0.04, steps: 3, randomStart: true, initMagnitude: 0.64,
+} as const);
+
+/** Validates `input` (unknown keys are errors) and fills in the defaults. */
+export function resolvePgdOptions(input: unknown): ResolvedPgdOptions {
+  const c = checkOptions('@advtrain/pgd', input, PGD_DEFAULTS as Required<PgdOptions>)
+    .oneOf('norm', ['linf', 'l2']).nonNegative('epsilon').positive('stepSize').integer('steps', { min: 1 })
+    .boolean('randomStart').oneOf('attackMode', ['train', 'inference']);
+  const { epsilon, norm, randomStart, initMagnitude } = c.values;
+  if (initMagnitude !== null && !(typeof initMagnitude === 'number' && Number.isFinite(initMagnitude) && initMagnitude >= 0)) {
+    c.fail('initMagnitude', 'null (start in the ε-ball) or a finite number >= 0');
+  }
+  if (epsilon === 0 && norm === 'linf') c.fail('epsilon', 'a finite number > 0 when norm is "linf"');
+  if (epsilon === 0 && randomStart && initMagnitude === null) {
+    c.fail('epsilon', 'a finite number > 0 for a random start in the ε-ball',
+      'Set initMagnitude for a masked start, or randomStart: false.');
+  }
+  return c.done();
+}

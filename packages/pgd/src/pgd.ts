@@ -1,0 +1,70 @@
+import {
+  addAdversarialTerm, ascentStep, createRng, defineStrategy, maskedUniformInit, mixSeed, probe, randomBallStart,
+  restoreRng, type PerturbationStrategy, type RngState, type StepContext,
+} from '@advtrain/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { resolvePgdOptions, type PgdOptions, type ResolvedPgdOptions } from './options.js';
+
+/** State between steps: the random stream of the random start. */
+export interface PgdState {
+  readonly rng: RngState;
+}
+
+/** Salt that separates this strategy's random stream from others seeded by the same run seed. */
+const SALT = 0x96d;
+
+function start(ctx: StepContext, o: ResolvedPgdOptions, rng: RngState): [tf.Tensor, RngState] {
+  if (!o.randomStart) return [tf.zeros(ctx.view.siteShape(ctx.batch)), rng];
+  if (o.initMagnitude === null) return randomBallStart(ctx, rng, o.norm, o.epsilon);
+  const mask = ctx.view.siteMask(ctx.batch);
+  const result = maskedUniformInit(rng, ctx.view.siteShape(ctx.batch), mask, o.initMagnitude, 'l2');
+  mask?.dispose();
+  return result;
+}
+
+/**
+ * PGD adversarial training (Madry et al., 2018).
+ *
+ * Inner max: δ₀ (random start, clamped to the valid range), then K times
+ * `δ ← Π_ε(δ + a·sign(g))` (L∞) or `δ ← Π_ε(δ + a·g/(‖g‖₂ + 1e-10))` (L2),
+ * each followed by `clamp(x + δ, lo, hi) − x`. The attack passes compute only
+ * ∂L/∂δ; no parameter gradient is formed.
+ * Outer min: `ℓ(f(x + δ_K), y)` only; no clean term.
+ *
+ * ```ts
+ * const trainer = new Trainer(pgd({ epsilon: 0.3, stepSize: 0.01, steps: 40 }), { view, optimizer });
+ * ```
+ */
+export function pgd(options: PgdOptions = {}): PerturbationStrategy<ResolvedPgdOptions, PgdState> {
+  const o = resolvePgdOptions(options);
+  const radius = o.epsilon > 0 ? o.epsilon : null;
+  const training = o.attackMode === 'train';
+  return defineStrategy<ResolvedPgdOptions, PgdState>({
+    name: 'pgd',
+    options: o,
+    capabilities: {
+      sites: ['input', 'embedding'],
+      threat: radius === null ? { norm: 'none', epsilon: null } : { norm: o.norm, epsilon: radius },
+      respectsValidRange: true,
+      stepsOptimizer: false,
+      optimizerStepsPerBatch: 1,
+      needsLayerOne: false,
+      dropout: 'fresh',
+      passesPerBatch: { full: o.steps + 1, layerOne: 0 },
+    },
+    init: (ctx) => ({ rng: createRng(mixSeed(ctx.seed, SALT)) }),
+    innerMax(ctx, state) {
+      let [delta, rng] = start(ctx, o, state.rng);
+      for (let t = 0; t < o.steps; t++) {
+        const { loss, deltaGrad } = probe(ctx, { delta, wrtDelta: true, training });
+        const next = ascentStep(ctx, delta, deltaGrad as tf.Tensor, { norm: o.norm, stepSize: o.stepSize, epsilon: radius });
+        tf.dispose([loss, deltaGrad as tf.Tensor, delta]);
+        delta = next;
+      }
+      return { delta, state: { rng } };
+    },
+    outerMin: (ctx, inner) => ({ ...addAdversarialTerm(ctx, inner.delta, 1), state: inner.state }),
+    serializeState: async (state) => ({ rng: state.rng }),
+    restoreState: (data) => ({ rng: restoreRng('@advtrain/pgd', data) }),
+  });
+}
