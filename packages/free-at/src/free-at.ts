@@ -1,0 +1,125 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  ascentDirection, assertArgument, clipLinf, createRng, defineStrategy, disposeGrads, maskedUniformInit, probe,
+  projectL2, tensorFromJSON, tensorToJSON,
+  type PerturbationStrategy, type RngState, type TensorJSON,
+} from '@advtrain/core';
+import { effectiveStepSize, resolveFreeAtOptions, type FreeAtOptions } from './options.js';
+
+/** What FreeAT carries between minibatches. */
+export interface FreeAtState {
+  /** Image variant: the persistent buffer Δ, [largest batch, …site shape]; null before the first batch and for nlp. */
+  readonly buffer: tf.Tensor | null;
+  /** Seeded generator for the nlp variant's random start. */
+  readonly rng: RngState;
+}
+
+interface SavedState {
+  readonly buffer: TensorJSON | null;
+  readonly rng: RngState;
+}
+
+/**
+ * FreeAT, "Adversarial Training for Free!" (Shafahi et al., NeurIPS 2019),
+ * methods.md §4. Each minibatch is replayed m times; one pass per replay gives
+ * the parameter gradient (one optimizer step) and ∂L/∂δ (one sign step on the
+ * persistent buffer Δ, clipped to ε). Pair it with
+ * `trainer.fit(data, { epochs, matchOptimizerSteps: true })`, which runs
+ * `ceil(E / m)` epochs.
+ *
+ * ```ts
+ * const trainer = new Trainer(freeAt({ replays: 4, epsilon: 4 / 255 }), { view, optimizer });
+ * ```
+ */
+export function freeAt(options: Partial<FreeAtOptions> = {}): PerturbationStrategy<FreeAtOptions, FreeAtState> {
+  const o = resolveFreeAtOptions(options);
+  const step = effectiveStepSize(o);
+  const nlp = o.variant === 'nlp';
+  return defineStrategy<FreeAtOptions, FreeAtState>({
+    name: 'free-at',
+    options: o,
+    capabilities: {
+      sites: nlp ? ['input', 'embedding'] : ['input'],
+      threat: nlp ? (o.epsilon > 0 ? { norm: 'l2', epsilon: o.epsilon } : { norm: 'none', epsilon: null })
+        : { norm: 'linf', epsilon: o.epsilon },
+      // The model input is clamped (clamp(x + Δ)); Δ itself is not, as in both reference codes.
+      respectsValidRange: false,
+      stepsOptimizer: true,
+      optimizerStepsPerBatch: o.replays,
+      needsLayerOne: false,
+      dropout: 'fresh',
+      passesPerBatch: { full: o.replays, layerOne: 0 },
+    },
+    init: (ctx) => ({ buffer: null, rng: createRng(ctx.seed ^ 0xf4ee) }),
+
+    innerMax(ctx, state) {
+      if (nlp) {
+        const [delta, rng] = maskedUniformInit(state.rng, ctx.view.siteShape(ctx.batch), ctx.view.siteMask(ctx.batch), o.initMagnitude);
+        return { delta, state: { buffer: null, rng } };
+      }
+      const buffer = fitBuffer(state.buffer, ctx.view.siteShape(ctx.batch));
+      const b = ctx.batch.x.shape[0] as number;
+      const delta = b === buffer.shape[0] ? buffer : tf.slice(buffer, 0, b);
+      return { delta, state: { buffer, rng: state.rng } };
+    },
+
+    outerMin(ctx, inner) {
+      let delta = inner.delta as tf.Tensor;
+      const losses: tf.Scalar[] = [];
+      for (let r = 0; r < o.replays; r++) {
+        const { loss, deltaGrad, paramGrads } = probe(ctx, {
+          delta, wrtDelta: true, wrtParams: true, clampInput: !nlp, ...(nlp ? { scale: 1 / (1 + o.replays) } : {}),
+        });
+        const next = nlp ? nlpStep(delta, deltaGrad as tf.Tensor, step, o.epsilon)
+          : clipLinf(tf.add(delta, tf.mul(tf.sign(deltaGrad as tf.Tensor), step)), o.epsilon);
+        ctx.applyGradients(paramGrads as Record<string, tf.Tensor>);
+        disposeGrads(paramGrads);
+        (deltaGrad as tf.Tensor).dispose();
+        if (delta !== inner.delta) delta.dispose();
+        delta = next;
+        losses.push(loss);
+      }
+      const loss = tf.div(tf.addN(losses), o.replays) as tf.Scalar;
+      tf.dispose(losses); // probe keeps its loss outside every scope
+      if (nlp) return { loss, grads: null, state: inner.state };
+      return { loss, grads: null, state: { buffer: writeBack(inner.state.buffer as tf.Tensor, delta), rng: inner.state.rng } };
+    },
+
+    async serializeState(state): Promise<SavedState> {
+      return { buffer: state.buffer ? await tensorToJSON(state.buffer) : null, rng: state.rng };
+    },
+    restoreState(data) {
+      const saved = data as SavedState;
+      assertArgument(saved && typeof saved.rng?.seed === 'number',
+        () => '@advtrain/free-at: the saved state has no "rng" field; it was not written by free-at 0.1.');
+      return { buffer: saved.buffer ? tensorFromJSON(saved.buffer) : null, rng: saved.rng };
+    },
+  });
+}
+
+/** The buffer, grown with zero rows when a larger batch arrives (never reset). */
+function fitBuffer(buffer: tf.Tensor | null, shape: number[]): tf.Tensor {
+  if (buffer === null) return tf.zeros(shape);
+  const tail = shape.slice(1);
+  assertArgument(buffer.shape.slice(1).join('x') === tail.join('x'), () =>
+    `@advtrain/free-at: the batch's example shape [${tail}] differs from the perturbation buffer's [${buffer.shape.slice(1)}]; FreeAT keeps one buffer per run.`);
+  const rows = buffer.shape[0] as number;
+  if ((shape[0] as number) <= rows) return buffer;
+  return tf.concat([buffer, tf.zeros([(shape[0] as number) - rows, ...tail])], 0);
+}
+
+/** Δ with its first b rows replaced by `rows` (a partial batch leaves the rest untouched). */
+function writeBack(buffer: tf.Tensor, rows: tf.Tensor): tf.Tensor {
+  const b = rows.shape[0] as number;
+  if (b === buffer.shape[0]) return rows;
+  return tf.concat([rows, tf.slice(buffer, b)], 0);
+}
+
+/** NLP replay step: `δ + adv_lr · g / ‖g‖₂` per example, then `projL2(max_norm)` when max_norm > 0. */
+function nlpStep(delta: tf.Tensor, g: tf.Tensor, lr: number, maxNorm: number): tf.Tensor {
+  return tf.tidy(() => {
+    const moved = tf.add(delta, tf.mul(ascentDirection(g, 'l2'), lr));
+    return maxNorm > 0 ? projectL2(moved, maxNorm) : moved;
+  });
+}
+

@@ -1,0 +1,137 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  accumulateGrads, ascentDirection, assertArgument, clampToRange, clipLinf, createRng, defineStrategy,
+  maskedUniformInit, probe, probeLayerOne, projectL2, randomUniform,
+  type GradMap, type PerturbationStrategy, type RngState, type StepContext,
+} from '@advtrain/core';
+import { resolveYopoPmpOptions, type YopoPmpOptions } from './options.js';
+
+/** YOPO carries only its generator between minibatches (η is drawn afresh each time). */
+export interface YopoPmpState {
+  readonly rng: RngState;
+}
+
+/**
+ * YOPO-m-n, "You Only Propagate Once" (Zhang et al., NeurIPS 2019), PMP
+ * version, methods.md §5. Per minibatch: m full passes, each accumulating (as
+ * a sum) the parameter gradients and reading the co-state ∂ℓ/∂z at the
+ * layer-one output, followed by n perturbation updates through layer one only
+ * and the extra layer-one term. Needs a view with a layer-one split; use
+ * lr ÷ m as the reference does.
+ *
+ * ```ts
+ * const view = functionModel({ variables, layerOne: { variables: [w1, b1], forward: f0 }, rest, validRange: [0, 1] });
+ * const trainer = new Trainer(yopoPmp({ outerSteps: 5, innerSteps: 3 }), { view, optimizer: tf.train.momentum(0.2 / 5, 0.9) });
+ * ```
+ */
+export function yopoPmp(options: Partial<YopoPmpOptions> = {}): PerturbationStrategy<YopoPmpOptions, YopoPmpState> {
+  const o = resolveYopoPmpOptions(options);
+  const nlp = o.variant === 'nlp';
+  const { outerSteps: m, innerSteps: n } = o;
+  return defineStrategy<YopoPmpOptions, YopoPmpState>({
+    name: 'yopo-pmp',
+    options: o,
+    capabilities: {
+      sites: nlp ? ['input', 'embedding'] : ['input'],
+      threat: nlp ? (o.epsilon > 0 ? { norm: 'l2', epsilon: o.epsilon } : { norm: 'none', epsilon: null })
+        : { norm: 'linf', epsilon: o.epsilon },
+      // The random start is not range-clamped (reference); every inner step is.
+      respectsValidRange: !nlp && (!o.randomStart || n > 0),
+      stepsOptimizer: false,
+      optimizerStepsPerBatch: 1,
+      needsLayerOne: true,
+      dropout: 'fresh',
+      passesPerBatch: nlp ? { full: m + 1, layerOne: m * n } : { full: m, layerOne: m * (n + 1) },
+    },
+    init: (ctx) => ({ rng: createRng(ctx.seed ^ 0x1090) }),
+    innerMax: (ctx, state) => (nlp ? nlpStep(ctx, state, o) : imageStep(ctx, state, o)),
+    outerMin: (_ctx, inner) => ({ loss: inner.loss as tf.Scalar, grads: inner.grads as GradMap, state: inner.state }),
+    async serializeState(state) {
+      return { rng: state.rng };
+    },
+    restoreState(data) {
+      const rng = (data as YopoPmpState | null)?.rng;
+      assertArgument(typeof rng?.seed === 'number' && typeof rng.counter === 'number',
+        () => '@advtrain/yopo-pmp: the saved state has no "rng" field; it was not written by yopo-pmp 0.1.');
+      return { rng };
+    },
+  });
+}
+
+/** Σ z ⊙ c: the Hamiltonian with the co-state c = ∂ℓ/∂z (i.e. −H of the paper, whose p = −c). */
+const hamiltonian = (c: tf.Tensor) => (z: tf.Tensor): tf.Scalar => tf.sum(tf.mul(z, c));
+
+/** Adds the layer-one gradients `extra` into the running sum, in place for θ0's keys only. */
+function addInto(acc: GradMap, extra: GradMap): void {
+  for (const [key, g] of Object.entries(extra)) {
+    const old = acc[key];
+    acc[key] = old ? tf.add(old, g) : g;
+    if (old) {
+      old.dispose();
+      g.dispose();
+    }
+  }
+}
+
+/** Mean of the pass losses; frees them (probe keeps its loss outside every scope). */
+function meanLoss(losses: tf.Scalar[]): tf.Scalar {
+  const mean = tf.div(tf.addN(losses), losses.length) as tf.Scalar;
+  tf.dispose(losses);
+  return mean;
+}
+
+/** Library default, methods.md §5.2. */
+function imageStep(ctx: StepContext, state: YopoPmpState, o: YopoPmpOptions) {
+  const shape = ctx.view.siteShape(ctx.batch);
+  const range = ctx.view.validRange;
+  let rng = state.rng;
+  let eta: tf.Tensor;
+  if (o.randomStart) [eta, rng] = randomUniform(rng, shape, -o.epsilon, o.epsilon);
+  else eta = tf.zeros(shape);
+  let acc: GradMap | null = null;
+  const losses: tf.Scalar[] = [];
+  for (let j = 0; j < o.outerSteps; j++) {
+    // The first outer forward sees x + η unclamped, as in the reference.
+    const full = probe(ctx, { delta: eta, wrtParams: true, wrtLayerOne: true, clampInput: j > 0 });
+    acc = accumulateGrads(acc, full.paramGrads as GradMap);
+    losses.push(full.loss);
+    const H = hamiltonian(full.layerOneGrad as tf.Tensor);
+    for (let s = 0; s < o.innerSteps; s++) {
+      const { value, deltaGrad } = probeLayerOne(ctx, { delta: eta, objective: H, wrtDelta: true });
+      const moved = clipLinf(tf.add(eta, tf.mul(tf.sign(deltaGrad as tf.Tensor), o.stepSize)), o.epsilon);
+      const next = range ? clampToRange(ctx.batch.x, moved, range) : moved;
+      tf.dispose([value, deltaGrad as tf.Tensor, eta, ...(moved === next ? [] : [moved])]);
+      eta = next;
+    }
+    // Extra first-layer term (§5.2 d): J_θ0 f0(clamp(x + η_new))ᵀ ∂ℓ/∂z|η_j.
+    const extra = probeLayerOne(ctx, { delta: eta, objective: H, wrtParams: true });
+    addInto(acc, extra.paramGrads as GradMap);
+    tf.dispose([extra.value, full.layerOneGrad as tf.Tensor]);
+  }
+  return { delta: eta, grads: acc, loss: meanLoss(losses), state: { rng } };
+}
+
+/** FreeLB repository variant, methods.md §5.8: no extra θ0 term, L2 steps, loss ÷ (1 + m). */
+function nlpStep(ctx: StepContext, state: YopoPmpState, o: YopoPmpOptions) {
+  const { view, batch } = ctx;
+  let [delta, rng] = maskedUniformInit(state.rng, view.siteShape(batch), view.siteMask(batch), o.initMagnitude);
+  const scale = 1 / (1 + o.outerSteps);
+  let full = probe(ctx, { delta, wrtParams: true, wrtLayerOne: true, scale });
+  let acc = full.paramGrads as GradMap;
+  const losses: tf.Scalar[] = [full.loss];
+  for (let j = 0; j < o.outerSteps; j++) {
+    const H = hamiltonian(full.layerOneGrad as tf.Tensor);
+    for (let s = 0; s < o.innerSteps; s++) {
+      const { value, deltaGrad } = probeLayerOne(ctx, { delta, objective: H, wrtDelta: true, clampInput: false });
+      const moved = tf.add(delta, tf.mul(ascentDirection(deltaGrad as tf.Tensor, 'l2'), o.stepSize));
+      const next = o.epsilon > 0 ? projectL2(moved, o.epsilon) : moved;
+      tf.dispose([value, deltaGrad as tf.Tensor, delta, ...(moved === next ? [] : [moved])]);
+      delta = next;
+    }
+    (full.layerOneGrad as tf.Tensor).dispose();
+    full = probe(ctx, { delta, wrtParams: true, wrtLayerOne: j < o.outerSteps - 1, scale });
+    acc = accumulateGrads(acc, full.paramGrads as GradMap);
+    losses.push(full.loss);
+  }
+  return { delta, grads: acc, loss: meanLoss(losses), state: { rng } };
+}
