@@ -1,0 +1,100 @@
+import {
+  clipLinf, createRng, defineStrategy, mixSeed, normalizeLinf, probe, randomNormal, type GradMap,
+  type PerturbationStrategy, type StepContext,
+} from '@advtrain/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { squaredError, stableKl, symmetricKl } from './divergence.js';
+import { resolveSmartRegularizerOptions, type SmartRegularizerOptions } from './options.js';
+
+/** SMART keeps nothing between minibatches; its noise comes from the run seed and the step index. */
+export interface SmartRegularizerState {
+  readonly seed: number;
+}
+
+/** Salt that separates SMART's random stream from other members of a chain. */
+const SALT = 0x53a27;
+
+/**
+ * SMART's smoothness-inducing regulariser (Jiang et al., ACL 2020), mt-dnn
+ * semantics by default (methods.md §7.2). Inner max, at fixed θ: ν = σ·N(0, I)
+ * on the perturbation site, then `steps` times `ν ← (ν + η·∂s/∂ν) / (max|·| + guard)`
+ * per token, where s is `stable_kl(f(e + ν), sg(f(e)))` summed over the batch.
+ * Outer min: `L(f(e)) + λ·R` with R the symmetric KL between f(e) and f(e + ν)
+ * (each half stops its own target), differentiated through both passes at once.
+ * A NaN/Inf inner gradient turns the term off for the step, without reading
+ * tensors back. With `taskLoss: false` the outer min adds only λ·R, for a
+ * `chain` whose other member already contributes the task loss:
+ *
+ * ```ts
+ * const strategy = chain(freelb({ steps: 2 }), smartRegularizer({ taskLoss: false }));
+ * ```
+ */
+export function smartRegularizer(options: Partial<SmartRegularizerOptions> = {}): PerturbationStrategy<SmartRegularizerOptions, SmartRegularizerState> {
+  const o = resolveSmartRegularizerOptions(options);
+  const paper = o.projection === 'paper';
+  const divergence = o.divergence === 'mse' ? squaredError : symmetricKl;
+  const innerObjective = (target: tf.Tensor) => (logits: tf.Tensor): tf.Scalar => (o.divergence === 'mse'
+    ? tf.sum(tf.square(tf.sub(logits, target))) as tf.Scalar
+    : stableKl(logits, target, 'sum'));
+  return defineStrategy<SmartRegularizerOptions, SmartRegularizerState>({
+    name: 'smart-regularizer',
+    options: o,
+    capabilities: {
+      sites: ['embedding', 'input'],
+      threat: { norm: 'token-linf', epsilon: paper ? o.epsilon : 1 },
+      respectsValidRange: false,
+      stepsOptimizer: false,
+      optimizerStepsPerBatch: 1,
+      needsLayerOne: false,
+      dropout: 'fresh',
+      passesPerBatch: { full: o.steps + 2, layerOne: 0 },
+    },
+    init: (ctx) => ({ seed: mixSeed(ctx.seed, SALT) }),
+    innerMax(ctx, state) {
+      const siteMask = ctx.view.siteMask(ctx.batch);
+      const tokens = siteMask ? tf.expandDims(siteMask, -1) : tf.scalar(1);
+      // probe's results are kept (they outlive its scope), so this step frees them itself.
+      const target = probe(ctx, { keepLogits: true });
+      const clean = target.logits as tf.Tensor;
+      target.loss.dispose();
+      const shape = ctx.view.siteShape(ctx.batch);
+      let nu = tf.mul(randomNormal(createRng(mixSeed(state.seed, ctx.step)), shape, 0, o.noiseScale)[0], tokens);
+      if (paper) nu = clipLinf(nu, o.epsilon);
+      let finite = tf.scalar(true, 'bool');
+      const token = { scope: 'token' as const, guard: o.guard, guardMode: 'add' as const };
+      for (let k = 0; k < o.steps; k++) {
+        const pass = probe(ctx, { delta: nu, wrtDelta: true, objective: innerObjective(clean) });
+        pass.loss.dispose();
+        const g = pass.deltaGrad as tf.Tensor;
+        // x · 0 is NaN exactly when x is NaN or ±Inf; no IsFinite kernel (missing on wasm) and no read-back.
+        finite = tf.logicalAnd(finite, tf.equal(tf.sum(tf.mul(g, 0)), 0));
+        nu = paper
+          ? clipLinf(tf.add(nu, tf.mul(normalizeLinf(g, token), o.stepSize)), o.epsilon)
+          : normalizeLinf(tf.add(nu, tf.mul(g, o.stepSize)), token);
+        nu = tf.mul(nu, tokens);
+      }
+      clean.dispose();
+      const delta = tf.where(tf.broadcastTo(finite, nu.shape), nu, tf.zerosLike(nu));
+      return { delta, extras: { active: tf.cast(finite, 'float32') }, state };
+    },
+    outerMin(ctx: StepContext, inner) {
+      const { view, batch } = ctx;
+      const active = inner.extras?.active as tf.Tensor;
+      const params = view.variables;
+      let value: tf.Scalar | null = null;
+      const f = (): tf.Scalar => {
+        const clean = view.forward(batch, null);
+        const perturbed = view.forward(batch, inner.delta);
+        const reg = tf.mul(tf.mul(divergence(clean, perturbed), active), o.regWeight);
+        value = tf.keep((o.taskLoss ? tf.add(ctx.loss(clean, batch), reg) : reg) as tf.Scalar);
+        return value;
+      };
+      ctx.passes.record('forward', 2);
+      const { grads } = tf.engine().gradients(f, [...params], undefined, true);
+      ctx.passes.record('backward');
+      const out: GradMap = {};
+      params.forEach((v, i) => { out[v.name] = grads[i] ?? tf.zerosLike(v); });
+      return { loss: value as unknown as tf.Scalar, grads: out, state: inner.state };
+    },
+  });
+}
