@@ -1,0 +1,161 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  PassCounter, ascentDirection, checkOptions, clampToRange, createRng, defaultLoss, exampleCrossEntropy, mixSeed,
+  probe, projectToBall, randomUniform, type Batch, type ExampleLossFn, type ModelView, type PassCount,
+  type StepContext,
+} from '@advtrain/core';
+import { PKG, correctMask } from './data.js';
+
+/** Options of the PGD / FGSM attack used for evaluation. */
+export interface AttackOptions {
+  /** Radius of the threat model. 0 means no attack (clean accuracy). */
+  readonly epsilon: number;
+  /** `'linf'` (sign steps, clip) or `'l2'` (per-example normalised steps, L2 projection). Default `'linf'`. */
+  readonly norm?: 'linf' | 'l2';
+  /** Iterations K. Default 20. */
+  readonly steps?: number;
+  /** Step size α. Default `2.5 · ε / steps` (MadryLab/robustness). */
+  readonly stepSize?: number;
+  /** Random restarts; an example counts as robust only if it survives all of them. Default 1. */
+  readonly restarts?: number;
+  /** Start from a uniform point in the ball (required for restarts to differ). Default true. */
+  readonly randomStart?: boolean;
+  /** Seed of the random starts. Default 0. */
+  readonly seed?: number;
+  /** Per-example loss the attack ascends. Default softmax cross-entropy. */
+  readonly loss?: ExampleLossFn;
+}
+
+export type ResolvedAttack = Required<AttackOptions>;
+
+const ATTACK_DEFAULTS = {
+  epsilon: undefined as unknown as number, norm: 'linf' as 'linf' | 'l2', steps: 20, stepSize: -1, restarts: 1,
+  randomStart: true, seed: 0, loss: exampleCrossEntropy,
+};
+
+/** Validates attack options and fills defaults; messages name the option and the value received. */
+export function resolveAttack(options: AttackOptions): ResolvedAttack {
+  const c = checkOptions(PKG, options, ATTACK_DEFAULTS)
+    .nonNegative('epsilon').oneOf('norm', ['linf', 'l2']).integer('steps', { min: 1 })
+    .integer('restarts', { min: 1 }).boolean('randomStart').integerSeed('seed');
+  if (c.isSet('stepSize')) c.positive('stepSize');
+  if (typeof c.values.loss !== 'function') c.fail('loss', 'a function (logits, batch) => per-example loss');
+  const v = c.done();
+  return { ...v, stepSize: c.isSet('stepSize') ? v.stepSize : 2.5 * v.epsilon / v.steps };
+}
+
+/** FGSM as an attack: one signed (or normalised) step of size ε from δ = 0. */
+export function fgsmOptions(epsilon: number, norm: 'linf' | 'l2' = 'linf'): AttackOptions {
+  return { epsilon, norm, steps: 1, stepSize: epsilon, restarts: 1, randomStart: false };
+}
+
+/** A step context for evaluation passes (never steps an optimizer). */
+export function evalContext(view: ModelView, batch: Batch, passes = new PassCounter()): StepContext {
+  return {
+    view, batch, loss: defaultLoss, passes, step: 0,
+    applyGradients: () => { throw new Error(`${PKG}: evaluation never steps the optimizer.`); },
+  };
+}
+
+/** Logits in inference mode, with batch-norm statistics restored afterwards. */
+export function inferenceLogits(view: ModelView, batch: Batch, delta: tf.Tensor | null = null): tf.Tensor {
+  return tf.tidy(() => view.preservingStatistics(() => view.forward(batch, delta, { training: false })));
+}
+
+export interface AttackResult {
+  /** Worst-case perturbation per example over the restarts. Caller disposes. */
+  readonly delta: tf.Tensor;
+  /** 1 where the example is still classified correctly under every restart, else 0. Caller disposes. */
+  readonly correct: tf.Tensor;
+  readonly passes: Readonly<PassCount>;
+}
+
+function randomStart(view: ModelView, batch: Batch, a: ResolvedAttack, restart: number): tf.Tensor {
+  const shape = view.siteShape(batch);
+  const rng = createRng(mixSeed(a.seed, restart));
+  const [u] = a.norm === 'linf' ? randomUniform(rng, shape, -a.epsilon, a.epsilon) : randomUniform(rng, shape, -0.5, 0.5);
+  if (a.norm === 'linf') return u;
+  const projected = projectToBall(u, 'l2', a.epsilon);
+  u.dispose();
+  return projected;
+}
+
+/** Keeps δ in the ball, x + δ in the valid range and δ zero at padded tokens. */
+function constrain(view: ModelView, batch: Batch, delta: tf.Tensor, a: ResolvedAttack, mask: tf.Tensor | null): tf.Tensor {
+  return tf.tidy(() => {
+    let d = projectToBall(delta, a.norm, a.epsilon);
+    if (view.site === 'input' && view.validRange) d = clampToRange(tf.cast(batch.x, 'float32'), d, view.validRange);
+    if (mask) d = tf.mul(d, mask);
+    return d;
+  });
+}
+
+/**
+ * PGD-k with random restarts, in inference mode (dropout off, batch-norm
+ * moving statistics used and restored). Works at input sites (pixels, clamped
+ * to the view's valid range) and at embedding sites (δ on the embedding
+ * output, zero at padding, per-example norm over tokens × hidden). Weights and
+ * statistics are never changed. The per-example worst case over restarts is
+ * kept: a misclassifying restart wins, else the one with the highest loss.
+ */
+export async function pgdAttack(view: ModelView, batch: Batch, options: AttackOptions): Promise<AttackResult> {
+  const a = resolveAttack(options);
+  const passes = new PassCounter();
+  const ctx = evalContext(view, batch, passes);
+  const rawMask = view.siteMask(batch);
+  const mask = rawMask ? tf.tidy(() => tf.expandDims(rawMask, -1)) : null;
+  rawMask?.dispose();
+  const objective = (logits: tf.Tensor, b: Batch): tf.Scalar => tf.sum(a.loss(logits, b));
+  let best: tf.Tensor | null = null;
+  let bestWrong: tf.Tensor | null = null;
+  let bestLoss: tf.Tensor | null = null;
+  for (let r = 0; r < a.restarts; r++) {
+    let delta = a.epsilon === 0 ? tf.zeros(view.siteShape(batch))
+      : a.randomStart ? randomStart(view, batch, a, r) : tf.zeros(view.siteShape(batch));
+    delta = replace(delta, constrain(view, batch, delta, a, mask));
+    for (let k = 0; a.epsilon > 0 && k < a.steps; k++) {
+      const { loss, deltaGrad } = probe(ctx, { delta, wrtDelta: true, training: false, objective, preserveStatistics: true });
+      const g = deltaGrad as tf.Tensor;
+      const stepped = tf.tidy(() => tf.add(delta, tf.mul(ascentDirection(g, a.norm), a.stepSize)));
+      tf.dispose([loss, g]);
+      delta = replace(delta, constrain(view, batch, stepped, a, mask));
+      stepped.dispose();
+    }
+    passes.record('forward');
+    const logits = inferenceLogits(view, batch, delta);
+    const wrong = tf.tidy(() => tf.sub(1, correctMask(logits, batch.y)));
+    const loss = tf.tidy(() => a.loss(logits, batch));
+    logits.dispose();
+    if (!best || !bestWrong || !bestLoss) {
+      [best, bestWrong, bestLoss] = [delta, wrong, loss];
+      continue;
+    }
+    const merged = worstCase({ delta: best, wrong: bestWrong, loss: bestLoss }, { delta, wrong, loss });
+    tf.dispose([best, bestWrong, bestLoss, delta, wrong, loss]);
+    ({ delta: best, wrong: bestWrong, loss: bestLoss } = merged);
+  }
+  mask?.dispose();
+  const correct = tf.tidy(() => tf.sub(1, bestWrong as tf.Tensor));
+  tf.dispose([bestWrong as tf.Tensor, bestLoss as tf.Tensor]);
+  return { delta: best as tf.Tensor, correct, passes: passes.snapshot() };
+}
+
+interface Candidate { delta: tf.Tensor; wrong: tf.Tensor; loss: tf.Tensor }
+
+/** Per example: the candidate that misclassifies, else the one with the higher loss. */
+function worstCase(a: Candidate, b: Candidate): Candidate {
+  return tf.tidy(() => {
+    const take = tf.cast(tf.logicalOr(tf.greater(b.wrong, a.wrong),
+      tf.logicalAnd(tf.equal(b.wrong, a.wrong), tf.greater(b.loss, a.loss))), 'float32');
+    const blend = (x: tf.Tensor, y: tf.Tensor): tf.Tensor => {
+      const m = tf.reshape(take, [take.shape[0] as number, ...Array<number>(x.rank - 1).fill(1)]);
+      return tf.add(tf.mul(y, m), tf.mul(x, tf.sub(1, m)));
+    };
+    return { delta: blend(a.delta, b.delta), wrong: tf.maximum(a.wrong, b.wrong), loss: blend(a.loss, b.loss) };
+  });
+}
+
+function replace(old: tf.Tensor, next: tf.Tensor): tf.Tensor {
+  if (old !== next) old.dispose();
+  return next;
+}

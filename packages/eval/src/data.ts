@@ -1,0 +1,62 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { AdvtrainError, describeValue, type Batch } from '@advtrain/core';
+
+/**
+ * What the evaluators accept: one `Batch` holding the whole set (sliced into
+ * minibatches of `batchSize`), or any (async) iterable of batches that the
+ * caller owns.
+ */
+export type EvalData = Batch | Iterable<Batch> | AsyncIterable<Batch>;
+
+export const PKG = '@advtrain/eval';
+
+function isBatch(data: EvalData): data is Batch {
+  return typeof (data as Batch).x === 'object' && (data as Batch).x !== null && Array.isArray((data as Batch).x.shape);
+}
+
+/** Checks that a whole-set batch is non-empty and that x, y (and mask) agree on the number of examples. */
+export function checkBatch(batch: Batch, what = 'data'): number {
+  const n = batch.x.shape[0];
+  if (!n) {
+    throw new AdvtrainError('ADVTRAIN_INVALID_ARGUMENT',
+      `${PKG}: ${what} is empty (received x as ${describeValue(batch.x)}).`);
+  }
+  for (const [key, t] of [['y', batch.y], ['mask', batch.mask]] as const) {
+    if (t && t.shape[0] !== n) {
+      throw new AdvtrainError('ADVTRAIN_INVALID_ARGUMENT',
+        `${PKG}: ${what}.${key} must have as many examples as ${what}.x (${n}), received ${describeValue(t)}.`);
+    }
+  }
+  return n;
+}
+
+/** Minibatches of `data`; slices of a whole-set batch are freed after use. */
+export async function* minibatches(data: EvalData, batchSize: number): AsyncGenerator<Batch> {
+  if (!isBatch(data)) {
+    yield* data as AsyncIterable<Batch>;
+    return;
+  }
+  const n = checkBatch(data);
+  for (let start = 0; start < n; start += batchSize) {
+    const size = Math.min(batchSize, n - start);
+    if (start === 0 && size === n) {
+      yield data;
+      return;
+    }
+    const cut = (t: tf.Tensor): tf.Tensor => tf.slice(t, start, size);
+    const part: Batch = { x: cut(data.x), y: cut(data.y), ...(data.mask ? { mask: cut(data.mask) } : {}) };
+    try {
+      yield part;
+    } finally {
+      tf.dispose([part.x, part.y, ...(part.mask ? [part.mask] : [])]);
+    }
+  }
+}
+
+/** Class indices [B] from logits and labels (indices or one-hot). */
+export function correctMask(logits: tf.Tensor, y: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const labels = y.rank === logits.rank - 1 ? tf.cast(y, 'int32') : tf.argMax(y, -1);
+    return tf.cast(tf.equal(tf.argMax(logits, -1), labels), 'float32');
+  });
+}

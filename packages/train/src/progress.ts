@@ -1,0 +1,56 @@
+/** Where progress goes; a TTY gets a bar redrawn in place, anything else plain lines. */
+export interface ProgressStream {
+  write(text: string): unknown;
+  readonly isTTY?: boolean;
+  readonly columns?: number;
+}
+
+export interface Progress {
+  step(epoch: number, done: number, total: number, loss: number): void;
+  epoch(epoch: number, epochs: number, summary: string): void;
+  message(text: string): void;
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/**
+ * Progress for the loop: on a TTY a bar (`epoch 1/2 [#####·····] 30/60 loss 0.531 4.2 s`)
+ * redrawn with `\r`; otherwise one plain line every `linesPerEpoch`-th of an epoch.
+ */
+export function createProgress(options: { stream?: ProgressStream; epochs: number; linesPerEpoch?: number; label?: string } ): Progress {
+  const stream = options.stream ?? process.stdout;
+  const tty = stream.isTTY === true;
+  const every = Math.max(1, options.linesPerEpoch ?? 4);
+  const label = options.label ? `${options.label} ` : '';
+  const start = Date.now();
+  let lastLine = -1;
+  let open = false;
+  const finishLine = () => { if (open) { stream.write('\n'); open = false; } };
+  return {
+    step(epoch, done, total, loss) {
+      const head = `${label}epoch ${epoch + 1}/${options.epochs}`;
+      const tail = `${done}/${total} loss ${loss.toFixed(3)} ${seconds(Date.now() - start)}`;
+      if (tty) {
+        const width = Math.max(10, Math.min(30, (stream.columns ?? 80) - head.length - tail.length - 6));
+        const filled = Math.round((width * done) / Math.max(total, 1));
+        stream.write(`\r${head} [${'#'.repeat(filled)}${'·'.repeat(width - filled)}] ${tail}`);
+        open = true;
+        return;
+      }
+      const bucket = Math.floor((every * done) / Math.max(total, 1));
+      if (bucket !== lastLine && (bucket > 0 || done === 1)) {
+        lastLine = bucket;
+        if (done < total) stream.write(`${head} ${tail}\n`);
+      }
+    },
+    epoch(epoch, epochs, summary) {
+      finishLine();
+      lastLine = -1;
+      stream.write(`${label}epoch ${epoch + 1}/${epochs} done: ${summary} (${seconds(Date.now() - start)})\n`);
+    },
+    message(text) {
+      finishLine();
+      stream.write(`${text}\n`);
+    },
+  };
+}

@@ -1,0 +1,3 @@
+import { backendConfig } from '@advtrain/test-config';
+
+export default backendConfig();
