@@ -31,7 +31,8 @@ const experiment = exampleMain('@advtrain-examples/demo', DEFAULTS, () => ({
   norm: 'linf', reportEpsilons: [EPSILON], singleStep: [], learningRate: 1e-3,
 }));
 
-export async function main(argv) {
+export async function main(args) {
+  const argv = args[0] === '--' ? args.slice(1) : args;
   if (argv.includes('--help') || argv.includes('-h')) return experiment(argv);
   tf.enableProdMode();
   const started = performance.now();

@@ -2,8 +2,10 @@ import { parseArgs } from 'node:util';
 
 /** Flags shared by the examples. `defaults` holds each example's own defaults. */
 export function parseFlags(argv, defaults) {
+  // `pnpm … start -- --flag` forwards the separator itself; drop it.
+  const args = argv[0] === '--' ? argv.slice(1) : argv;
   const { values } = parseArgs({
-    args: argv,
+    args,
     options: {
       strategy: { type: 'string', default: defaults.strategy },
       epochs: { type: 'string', default: String(defaults.epochs) },
