@@ -7,5 +7,5 @@ export { installWebGpu, type WebGpuAdapterReport } from './webgpu.js';
 export type { ModuleImporter } from './importer.js';
 export {
   registerWasmTrainingKernels, unregisterWasmTrainingKernels, WASM_TRAINING_KERNELS,
-  type WasmTrainingKernelOptions,
+  type WasmTrainingKernelOptions, type Conv2dBackpropInputMode,
 } from './kernels/register.js';

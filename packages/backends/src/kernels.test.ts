@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { backend_util } from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { prepareBackend } from './index.js';
+import { prepareBackend, registerWasmTrainingKernels, type Conv2dBackpropInputMode } from './index.js';
 import { cpuReferenceVsWasm, cpuVsWasm, seeded } from './test-support/parity.js';
 
 type Pad = 'same' | 'valid' | number | backend_util.ExplicitPadding;
@@ -27,7 +27,15 @@ const convCases: ConvCase[] = [
   { x: [2, 6, 9, 2], k: [2, 3], cout: 3, strides: [1, 2], pad: [[0, 0], [1, 0], [2, 1], [0, 0]] },
   { x: [2, 10, 11, 3], k: [4, 4], cout: 2, strides: [3, 3], pad: 'same' },
   { x: [1, 5, 5, 2], k: [5, 5], cout: 2, strides: [1, 1], pad: 'valid' },
+  // The MNIST net's layers, at batch 2.
+  { x: [2, 28, 28, 1], k: [4, 4], cout: 4, strides: [2, 2], pad: 'same' },
+  { x: [2, 14, 14, 4], k: [4, 4], cout: 5, strides: [2, 2], pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
+  // Padding wider than the filter (dy rows that reach no input), uneven strides, odd sizes.
+  { x: [2, 5, 6, 2], k: [2, 2], cout: 3, strides: [3, 2], pad: [[0, 0], [3, 4], [0, 5], [0, 0]] },
+  { x: [1, 9, 4, 3], k: [5, 3], cout: 1, strides: [3, 1], pad: 'valid' },
+  { x: [3, 11, 13, 1], k: [3, 5], cout: 2, strides: [2, 3], pad: 'same' },
 ];
+const DX_MODES: Conv2dBackpropInputMode[] = ['sub-pixel', 'conv2d'];
 const label = (c: { x: number[]; k: number[]; strides: number[]; pad: Pad }) =>
   `x=[${c.x}] k=${c.k.join('x')} s=${c.strides.join(',')} pad=${JSON.stringify(c.pad)}`;
 
@@ -38,9 +46,18 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm equal cpu', () =>
     it(`dW ${label(c)}`, () => cpuVsWasm(() => tf.engine().runKernel('Conv2DBackpropFilter',
       { x: t4(c.x, 1), dy: t4(info.outShape, 2) },
       { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape } as never) as tf.Tensor));
-    it(`dx ${label(c)}`, () => cpuVsWasm(() => tf.engine().runKernel('Conv2DBackpropInput',
-      { dy: t4(info.outShape, 3), filter: t4(filterShape, 4) },
-      { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x } as never) as tf.Tensor));
+    for (const mode of DX_MODES) {
+      it(`dx (${mode}) ${label(c)}`, async () => {
+        registerWasmTrainingKernels({ conv2dBackpropInput: mode });
+        try {
+          await cpuVsWasm(() => tf.engine().runKernel('Conv2DBackpropInput',
+            { dy: t4(info.outShape, 3), filter: t4(filterShape, 4) },
+            { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x } as never) as tf.Tensor);
+        } finally {
+          registerWasmTrainingKernels();
+        }
+      });
+    }
   }
   it('tf.grad of conv2d (both inputs) matches', () => cpuVsWasm(() => {
     const f = (x: tf.Tensor4D, w: tf.Tensor4D) => tf.sum(tf.mul(tf.conv2d(x, w, 2, 'same'), t4([2, 4, 4, 3], 9)));

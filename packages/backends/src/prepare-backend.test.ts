@@ -93,7 +93,12 @@ describe('prepareBackend', () => {
     expect(tf.getKernel('MaxPoolGrad', 'wasm')).toBeDefined();
     registerWasmTrainingKernels();
     expect(() => registerWasmTrainingKernels({ conv2dBackpropInput: 'fast' as never }))
-      .toThrow(`option "conv2dBackpropInput" must be 'conv2d' or 'native' (received "fast")`);
+      .toThrow(`option "conv2dBackpropInput" must be 'sub-pixel', 'conv2d' or 'native' (received "fast")`);
+    // Switching between our two implementations replaces the kernel; switching back restores it.
+    registerWasmTrainingKernels({ conv2dBackpropInput: 'conv2d' });
+    expect(tf.getKernel('Conv2DBackpropInput', 'wasm')).not.toBe(ours);
+    registerWasmTrainingKernels();
+    expect(tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc).toBe(ours?.kernelFunc);
   });
 
   it('findSwiftShaderIcd returns an existing path or undefined', () => {

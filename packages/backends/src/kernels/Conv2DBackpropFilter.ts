@@ -1,8 +1,8 @@
 import {
-  backend_util, Conv2D, Conv2DBackpropFilter, Slice, Transpose,
+  backend_util, Conv2D, Conv2DBackpropFilter, Transpose,
   type Conv2DBackpropFilterAttrs, type KernelConfig, type KernelFunc, type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { release, run, shape4D, type WasmBackendLike } from './wasm-ops.js';
+import { cropHW, release, run, shape4D, type WasmBackendLike } from './wasm-ops.js';
 
 /**
  * dW as one native conv2d: x becomes the input with batch and channel axes swapped
@@ -24,8 +24,6 @@ export function conv2DBackpropFilterViaConv2D(args: {
   const info = backend_util.computeConv2DInfo(
     shape4D(x, Conv2DBackpropFilter, 'x'), attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padInfo } = info;
-  const inC = info.inChannels;
-  const outC = info.outChannels;
   // Only the rows/columns the forward pass reached need padding; extra output is cropped below.
   const bottom = Math.max(0, (info.outHeight - 1) * sh + kh - info.inHeight - padInfo.top);
   const right = Math.max(0, (info.outWidth - 1) * sw + kw - info.inWidth - padInfo.left);
@@ -41,7 +39,7 @@ export function conv2DBackpropFilterViaConv2D(args: {
   release(backend, xT, dyT);
   let cropped = conv;
   if (conv.shape[1] !== kh || conv.shape[2] !== kw) {
-    cropped = run(backend, Slice, { x: conv }, { begin: [0, 0, 0, 0], size: [inC, kh, kw, outC] });
+    cropped = cropHW(backend, conv, [0, 0], [kh, kw]);
     release(backend, conv);
   }
   const dw = run(backend, Transpose, { x: cropped }, { perm: [1, 2, 0, 3] });

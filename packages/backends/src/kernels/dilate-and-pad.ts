@@ -1,5 +1,5 @@
-import { PadV2, Reshape, Slice, type TensorInfo } from '@tensorflow/tfjs-core';
-import { release, run, type WasmBackendLike } from './wasm-ops.js';
+import { PadV2, Reshape, type TensorInfo } from '@tensorflow/tfjs-core';
+import { cropHW, release, run, type WasmBackendLike } from './wasm-ops.js';
 
 export interface DyLayout {
   strides: [number, number];
@@ -36,8 +36,7 @@ export function dilateAndPadDy(backend: WasmBackendLike, dy: TensorInfo, layout:
     const [, h, w] = current.shape as [number, number, number, number];
     const top = Math.max(0, -bh);
     const left = Math.max(0, -bw);
-    const size = [b, h - top - Math.max(0, -ah), w - left - Math.max(0, -aw), c];
-    const cropped = run(backend, Slice, { x: current }, { begin: [0, top, left, 0], size });
+    const cropped = cropHW(backend, current, [top, left], [h - top - Math.max(0, -ah), w - left - Math.max(0, -aw)]);
     release(backend, ...owned);
     owned.length = 0;
     owned.push(cropped);

@@ -2,6 +2,7 @@ import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '
 import { batchMatMulConfig } from './BatchMatMul.js';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
+import { conv2DBackpropInputSubPixelConfig } from './Conv2DBackpropInputSubPixel.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './DepthwiseConv2dNativeBackpropFilter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './DepthwiseConv2dNativeBackpropInput.js';
 import { maxPoolGradConfig } from './MaxPoolGrad.js';
@@ -10,16 +11,24 @@ import { originalWasmKernels } from './wasm-ops.js';
 
 export interface WasmTrainingKernelOptions {
   /**
-   * Which Conv2DBackpropInput to use: 'conv2d' (default) runs it as one XNNPACK conv2d,
-   * 'native' keeps tfjs-backend-wasm's own loop (slower; useful for measuring).
+   * Which Conv2DBackpropInput to use: 'sub-pixel' (default) runs it as one XNNPACK conv2d over the
+   * undilated dy with every stride phase as output channels; 'conv2d' as one XNNPACK conv2d over the
+   * zero-dilated dy (s² times the work); 'native' keeps tfjs-backend-wasm's own loop. The last two are
+   * kept for measuring.
    */
-  conv2dBackpropInput?: 'conv2d' | 'native';
+  conv2dBackpropInput?: Conv2dBackpropInputMode;
   /**
    * Which BatchMatMul to use when an operand is transposed: 'transpose-first' (default) transposes it
    * natively and uses XNNPACK, 'native' keeps tfjs-backend-wasm's loop (about 10x slower).
    */
   batchMatMul?: 'transpose-first' | 'native';
 }
+
+export type Conv2dBackpropInputMode = 'sub-pixel' | 'conv2d' | 'native';
+const DX_CONFIGS: Record<Exclude<Conv2dBackpropInputMode, 'native'>, KernelConfig> = {
+  'sub-pixel': conv2DBackpropInputSubPixelConfig,
+  conv2d: conv2DBackpropInputConfig,
+};
 
 /** Kernels tfjs-backend-wasm 4.22 lacks; we add them only where none is registered. */
 const MISSING: readonly KernelConfig[] = [
@@ -47,7 +56,8 @@ function isOurs(name: string): boolean {
 
 function replace(config: KernelConfig): void {
   const name = config.kernelName;
-  if (isOurs(name)) return;
+  if (isOurs(name) && active.get(name)!.kernelFunc === config.kernelFunc) return;
+  if (isOurs(name)) restore(name);
   const original = getKernel(name, 'wasm');
   if (original === undefined) return;
   originalWasmKernels.set(name, original);
@@ -74,10 +84,10 @@ function restore(name: string): void {
  * Works before or after the wasm backend is initialised.
  */
 export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions = {}): string[] {
-  const mode = options.conv2dBackpropInput ?? 'conv2d';
-  if (mode !== 'conv2d' && mode !== 'native') {
-    throw new TypeError(
-      `@advtrain/backends: option "conv2dBackpropInput" must be 'conv2d' or 'native' (received ${JSON.stringify(mode)}).`);
+  const mode = options.conv2dBackpropInput ?? 'sub-pixel';
+  if (mode !== 'sub-pixel' && mode !== 'conv2d' && mode !== 'native') {
+    throw new TypeError('@advtrain/backends: option "conv2dBackpropInput" must be \'sub-pixel\', \'conv2d\' or \'native\' '
+      + `(received ${JSON.stringify(mode)}).`);
   }
   const matMulMode = options.batchMatMul ?? 'transpose-first';
   if (matMulMode !== 'transpose-first' && matMulMode !== 'native') {
@@ -90,7 +100,7 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions =
     active.set(config.kernelName, config);
   }
   replace(maxPoolGradConfig);
-  if (mode === 'conv2d') replace(conv2DBackpropInputConfig);
+  if (mode !== 'native') replace(DX_CONFIGS[mode]);
   else restore(conv2DBackpropInputConfig.kernelName);
   if (matMulMode === 'transpose-first') replace(batchMatMulConfig);
   else restore(batchMatMulConfig.kernelName);

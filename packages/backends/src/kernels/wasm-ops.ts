@@ -1,4 +1,4 @@
-import { getKernel, type DataId, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
+import { getKernel, Slice, type DataId, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
 
 /** The part of tfjs-backend-wasm's BackendWasm that our kernels use. */
 export interface WasmBackendLike {
@@ -46,4 +46,16 @@ export function shape4D(info: TensorInfo, kernelName: string, input: string): Sh
     throw new Error(`@advtrain/backends: ${kernelName} input "${input}" must be rank 4 (received shape [${s.join(', ')}]).`);
   }
   return [s[0]!, s[1]!, s[2]!, s[3]!];
+}
+
+/**
+ * Crops rows/columns of an NHWC tensor. wasm's Slice is a JS loop that copies one innermost run per
+ * call, so slicing [n, h, w·c] (runs of w·c values) is much faster than slicing [n, h, w, c] (runs of c).
+ */
+export function cropHW(
+  backend: WasmBackendLike, x: TensorInfo, begin: [number, number], size: [number, number]): TensorInfo {
+  const [n, h, w, c] = x.shape as Shape4D;
+  const flat = { dataId: x.dataId, shape: [n, h, w * c], dtype: x.dtype };
+  const cropped = run(backend, Slice, { x: flat }, { begin: [0, begin[0], begin[1] * c], size: [n, size[0], size[1] * c] });
+  return { dataId: cropped.dataId, shape: [n, size[0], size[1], c], dtype: cropped.dtype };
 }

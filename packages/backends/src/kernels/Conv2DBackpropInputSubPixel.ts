@@ -1,0 +1,98 @@
+import {
+  backend_util, Conv2D, Conv2DBackpropInput, PadV2, Reshape, Reverse, Transpose,
+  type Conv2DBackpropInputAttrs, type KernelConfig, type KernelFunc, type TensorInfo,
+} from '@tensorflow/tfjs-core';
+import { cropHW, release, run, shape4D, type WasmBackendLike } from './wasm-ops.js';
+
+interface AxisPlan {
+  /** Sub-filter taps, ceil(k / s). */
+  taps: number;
+  /** Rows of each phase's output. */
+  rows: number;
+  /** dy padding (negative: crop) so that a valid conv gives `rows` rows. */
+  before: number;
+  after: number;
+  /** Where dx starts in the interleaved output. */
+  offset: number;
+}
+
+/**
+ * Input position i (padded coordinates i + p = q·s + r) gets Σ_j dy[q − j]·w[j·s + r], so each
+ * phase r is a stride-1 conv of the undilated dy with taps w[r], w[s + r], … (reversed).
+ */
+function plan(k: number, s: number, pad: number, size: number, outSize: number): AxisPlan {
+  const taps = Math.ceil(k / s);
+  const first = Math.floor(pad / s);
+  const rows = Math.floor((pad + size - 1) / s) - first + 1;
+  return { taps, rows, before: taps - 1 - first, after: first + rows - outSize, offset: pad - first * s };
+}
+
+/**
+ * dx without the zeros of a stride-dilated dy ("sub-pixel" conv): one XNNPACK conv2d whose
+ * s_h·s_w·C_in output channels hold every stride phase, then a depth-to-space transpose.
+ * It does the forward conv's work; the zero-dilated form does s_h·s_w times more.
+ */
+export function conv2DBackpropInputSubPixel(args: {
+  inputs: { dy?: TensorInfo; filter?: TensorInfo };
+  attrs: Conv2DBackpropInputAttrs;
+  backend: WasmBackendLike;
+}): TensorInfo {
+  const { inputs, attrs, backend } = args;
+  const dy = inputs.dy!;
+  const filter = inputs.filter!;
+  if (attrs.dataFormat === 'NCHW') {
+    throw new Error('@advtrain/backends: Conv2DBackpropInput on wasm supports dataFormat "NHWC" only (received "NCHW").');
+  }
+  const info = backend_util.computeConv2DInfo(
+    attrs.inputShape, shape4D(filter, Conv2DBackpropInput, 'filter'), attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, inChannels: cin, outChannels: cout } = info;
+  const [n, h, w] = [info.batchSize, info.inHeight, info.inWidth];
+  const ph = plan(kh, sh, info.padInfo.top, h, info.outHeight);
+  const pw = plan(kw, sw, info.padInfo.left, w, info.outWidth);
+
+  // Filter [kh, kw, C_in, C_out] -> [J_h, J_w, C_out, s_h·s_w·C_in]: tap (j, r) at j·s + r, j reversed.
+  const padded = run(backend, PadV2, { x: filter }, {
+    paddings: [[0, ph.taps * sh - kh], [0, pw.taps * sw - kw], [0, 0], [0, 0]], constantValue: 0,
+  });
+  const six = run(backend, Reshape, { x: padded }, { shape: [ph.taps, sh, pw.taps, sw, cin, cout] });
+  const flipped = run(backend, Reverse, { x: six }, { dims: [0, 2] });
+  const moved = run(backend, Transpose, { x: flipped }, { perm: [0, 2, 5, 1, 3, 4] });
+  const phaseFilter = run(backend, Reshape, { x: moved }, { shape: [ph.taps, pw.taps, cout, sh * sw * cin] });
+  release(backend, padded, six, flipped, moved);
+
+  // Crop dy where it reaches no input (large explicit padding); pad through the conv, which copies nothing.
+  let source = dy;
+  if (ph.before < 0 || pw.before < 0 || ph.after < 0 || pw.after < 0) {
+    const top = Math.max(0, -ph.before);
+    const left = Math.max(0, -pw.before);
+    source = cropHW(backend, dy, [top, left],
+      [info.outHeight - top - Math.max(0, -ph.after), info.outWidth - left - Math.max(0, -pw.after)]);
+  }
+  const phases = run(backend, Conv2D, { x: source, filter: phaseFilter }, {
+    strides: [1, 1],
+    pad: [[0, 0], [Math.max(0, ph.before), Math.max(0, ph.after)], [Math.max(0, pw.before), Math.max(0, pw.after)], [0, 0]],
+    dilations: [1, 1],
+    dataFormat: 'NHWC',
+  });
+  if (source !== dy) release(backend, source);
+  release(backend, phaseFilter);
+
+  // Depth to space: [n·rows_h, rows_w, s_h, s_w·C_in] -> [n·rows_h, s_h, rows_w, s_w·C_in] (rank 4 is the fast path).
+  let full = phases;
+  if (sh > 1 || sw > 1) {
+    const grouped = run(backend, Reshape, { x: phases }, { shape: [n * ph.rows, pw.rows, sh, sw * cin] });
+    const interleaved = run(backend, Transpose, { x: grouped }, { perm: [0, 2, 1, 3] });
+    full = run(backend, Reshape, { x: interleaved }, { shape: [n, ph.rows * sh, pw.rows * sw, cin] });
+    release(backend, phases, grouped, interleaved);
+  }
+  if (full.shape[1] === h && full.shape[2] === w) return full;
+  const dx = cropHW(backend, full, [ph.offset, pw.offset], [h, w]);
+  release(backend, full);
+  return dx;
+}
+
+export const conv2DBackpropInputSubPixelConfig: KernelConfig = {
+  kernelName: Conv2DBackpropInput,
+  backendName: 'wasm',
+  kernelFunc: conv2DBackpropInputSubPixel as unknown as KernelFunc,
+};
