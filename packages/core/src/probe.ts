@@ -28,6 +28,12 @@ export interface ProbeRequest {
   readonly keepLogits?: boolean;
   /** Run in batch-statistics mode without moving-average updates. */
   readonly preserveStatistics?: boolean;
+  /**
+   * A constant co-state added to ∂L/∂z at the layer-one output during the backward pass (the
+   * gradient of `Σ z ⊙ c` rides along; the loss value is unchanged). YOPO fuses its extra
+   * first-layer term into the next full pass with it. Needs a layer-one split.
+   */
+  readonly layerOneCostate?: tf.Tensor;
 }
 
 export interface ProbeResult {
@@ -62,7 +68,8 @@ export function probe(ctx: StepContext, request: ProbeRequest = {}): ProbeResult
     let logits: tf.Tensor | null = null;
     const f = (): tf.Scalar => {
       const out = view.forward(batch, delta, {
-        training, clampInput: request.clampInput === true, ...(tap ? { layerOneTap: tap } : {}) });
+        training, clampInput: request.clampInput === true, ...(tap ? { layerOneTap: tap } : {}),
+        ...(request.layerOneCostate ? { layerOneCostate: request.layerOneCostate } : {}) });
       loss = tf.keep(objective(out, batch));
       if (request.keepLogits) logits = tf.keep(out);
       return (scale === 1 ? loss : tf.mul(loss, scale)) as tf.Scalar;

@@ -41,7 +41,8 @@ export function yopoPmp(options: Partial<YopoPmpOptions> = {}): PerturbationStra
       optimizerStepsPerBatch: 1,
       needsLayerOne: true,
       dropout: 'fresh',
-      passesPerBatch: nlp ? { full: m + 1, layerOne: m * n } : { full: m, layerOne: m * (n + 1) },
+      // Image: the extra θ0 term of outer step j < m rides on full pass j + 1 (one layer-one pass for the last).
+      passesPerBatch: nlp ? { full: m + 1, layerOne: m * n } : { full: m, layerOne: m * n + 1 },
     },
     init: (ctx) => ({ rng: createRng(ctx.seed ^ 0x1090) }),
     innerMax: (ctx, state) => (nlp ? nlpStep(ctx, state, o) : imageStep(ctx, state, o)),
@@ -90,9 +91,18 @@ function imageStep(ctx: StepContext, state: YopoPmpState, o: YopoPmpOptions) {
   else eta = tf.zeros(shape);
   let acc: GradMap | null = null;
   const losses: tf.Scalar[] = [];
+  // Co-state of the previous outer step whose extra θ0 term is still owed (see below).
+  let owed: tf.Tensor | null = null;
   for (let j = 0; j < o.outerSteps; j++) {
-    // The first outer forward sees x + η unclamped, as in the reference.
-    const full = probe(ctx, { delta: eta, wrtParams: true, wrtLayerOne: true, clampInput: j > 0 });
+    // The first outer forward sees x + η unclamped, as in the reference. From the second on, the
+    // full pass runs layer one at clamp(x + η_new), the very point of the previous step's extra
+    // θ0 term, so that term rides along in this backward pass (the co-state is added to ∂ℓ/∂z):
+    // one layer-one pass saved per outer step but the last.
+    const full = probe(ctx, {
+      delta: eta, wrtParams: true, wrtLayerOne: true, clampInput: j > 0, ...(owed ? { layerOneCostate: owed } : {}),
+    });
+    owed?.dispose();
+    owed = null;
     acc = accumulateGrads(acc, full.paramGrads as GradMap);
     losses.push(full.loss);
     const H = hamiltonian(full.layerOneGrad as tf.Tensor);
@@ -103,9 +113,14 @@ function imageStep(ctx: StepContext, state: YopoPmpState, o: YopoPmpOptions) {
       tf.dispose([value, deltaGrad as tf.Tensor, eta, ...(moved === next ? [] : [moved])]);
       eta = next;
     }
-    // Extra first-layer term (§5.2 d): J_θ0 f0(clamp(x + η_new))ᵀ ∂ℓ/∂z|η_j.
+    // Extra first-layer term (§5.2 d): J_θ0 f0(clamp(x + η_new))ᵀ ∂ℓ/∂z|η_j. Owed to the next
+    // full pass, except after the last outer step, which pays it with a layer-one pass of its own.
+    if (j < o.outerSteps - 1) {
+      owed = full.layerOneGrad as tf.Tensor;
+      continue;
+    }
     const extra = probeLayerOne(ctx, { delta: eta, objective: H, wrtParams: true });
-    addInto(acc, extra.paramGrads as GradMap);
+    addInto(acc as GradMap, extra.paramGrads as GradMap);
     tf.dispose([extra.value, full.layerOneGrad as tf.Tensor]);
   }
   return { delta: eta, grads: acc, loss: meanLoss(losses), state: { rng } };

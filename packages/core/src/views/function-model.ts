@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { DropoutControl } from '../dropout.js';
 import { AdvtrainError } from '../errors.js';
-import { forwardContext, perturbInput, preserving, tokenMask, uniqueVariables } from './shared.js';
+import { forwardContext, injectCostate, perturbInput, preserving, tokenMask, uniqueVariables } from './shared.js';
 import type { Batch, ForwardContext, ForwardOptions, LayerOneSplit, ModelView } from './types.js';
 
 type Fn = (x: tf.Tensor, ctx: ForwardContext) => tf.Tensor;
@@ -85,10 +85,11 @@ function inputView(spec: InputModelSpec, variables: tf.Variable[], dropout: Drop
       const input = perturbInput(batch.x, delta, range, options);
       const ctx = ctxOf(training);
       if (split && spec.rest) {
-        const z = split.forward(input, ctx);
+        const z0 = split.forward(input, ctx);
+        const z = options.layerOneCostate ? injectCostate(z0, options.layerOneCostate) : z0;
         return spec.rest(options.layerOneTap ? tf.add(z, options.layerOneTap) : z, ctx);
       }
-      if (options.layerOneTap) {
+      if (options.layerOneTap || options.layerOneCostate) {
         throw new AdvtrainError('ADVTRAIN_UNSUPPORTED',
           '@advtrain/core: this view has no layer-one split; give functionModel() "layerOne" and "rest".');
       }

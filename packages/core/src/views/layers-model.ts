@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { DropoutControl } from '../dropout.js';
 import { AdvtrainError, describeValue } from '../errors.js';
-import { perturbInput, preserving, tokenMask, uniqueVariables } from './shared.js';
+import { injectCostate, perturbInput, preserving, tokenMask, uniqueVariables } from './shared.js';
 import type { Batch, ForwardOptions, LayerOneSplit, ModelView } from './types.js';
 
 /**
@@ -121,14 +121,17 @@ export function layersModelView(model: LayersModelLike, options: LayersModelView
         patches.push(() => patchCall(embedding, (original) => (inputs, kwargs) =>
           tf.add(single(original(inputs, kwargs)), delta)));
       }
-      if (opts.layerOneTap) {
+      if (opts.layerOneTap || opts.layerOneCostate) {
         if (lastOfLayerOne === null) {
           throw new AdvtrainError('ADVTRAIN_UNSUPPORTED',
             '@advtrain/core: this view has no layer-one split; pass { layerOne } to layersModelView().');
         }
-        const tap = opts.layerOneTap;
-        patches.push(() => patchCall(model.layers[lastOfLayerOne] as LayerLike, (original) => (inputs, kwargs) =>
-          tf.add(single(original(inputs, kwargs)), tap)));
+        const { layerOneTap: tap, layerOneCostate: costate } = opts;
+        patches.push(() => patchCall(model.layers[lastOfLayerOne] as LayerLike, (original) => (inputs, kwargs) => {
+          const z = single(original(inputs, kwargs));
+          const injected = costate ? injectCostate(z, costate) : z;
+          return tap ? tf.add(injected, tap) : injected;
+        }));
       }
       const input = embedding ? batch.x : perturbInput(batch.x, delta, range, opts);
       return run(training, patches, () => single(model.apply(input, { training }) as tf.Tensor | tf.Tensor[]));

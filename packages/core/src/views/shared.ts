@@ -39,6 +39,18 @@ export function floatBuffer(t: tf.Tensor): tf.Tensor {
   return tf.tidy(() => tf.mul(tf.cast(t, 'float32'), tf.scalar(1)));
 }
 
+/**
+ * `z` in the forward pass; in the backward pass the upstream gradient plus `costate` (a constant),
+ * i.e. the gradient of `objective + Σ z ⊙ costate`. See `ForwardOptions.layerOneCostate`.
+ */
+export function injectCostate(z: tf.Tensor, costate: tf.Tensor): tf.Tensor {
+  const op = tf.customGrad((...args) => ({
+    value: tf.clone(args[0] as tf.Tensor),
+    gradFunc: (dy: tf.Tensor) => tf.add(dy, costate),
+  }));
+  return op(z) as tf.Tensor;
+}
+
 /** Runs `fn`, then writes the saved values back into `stats` (moving means and variances). */
 export function preserving<T>(stats: readonly tf.Variable[], fn: () => T): T {
   if (stats.length === 0) return fn();

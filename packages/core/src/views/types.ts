@@ -20,6 +20,12 @@ export interface ForwardOptions {
   readonly clampInput?: boolean;
   /** Added to the layer-one output z; its gradient is the co-state ∂L/∂z (YOPO). */
   readonly layerOneTap?: tf.Tensor;
+  /**
+   * A constant co-state c shaped like the layer-one output z: the backward pass adds c to ∂L/∂z,
+   * as if `Σ z ⊙ c` were added to the objective, without changing the forward value. It fuses
+   * YOPO's extra first-layer term into the next full pass. Does not change ∂L/∂tap.
+   */
+  readonly layerOneCostate?: tf.Tensor;
 }
 
 /** What a user-written forward function receives. */
