@@ -1,0 +1,231 @@
+#!/usr/bin/python3
+"""Peer comparison (optional, prints numbers; not a test).
+
+Runs the benchmark suite's models, batches and steps in PyTorch on the CPU with Debian's
+python3-torch:  /usr/bin/python3 bench/pytorch_peer.py [--steps 15] [--warmup 3] [--threads 1,2]
+
+Methods: clean, FGSM with random start, PGD-10, FreeAT-4, YOPO-5-3 on the MNIST CNN of "Fast is
+better than free" (batch 100, eps 0.3), and clean and FreeLB-3 on the spam-text embedding model
+(embedding 5000x32, masked mean pool, dense 2; batch 64 of 128 tokens). Attack passes compute only
+the input gradient (torch.autograd.grad), as ours do. Writes bench/results/pytorch-peer.json and,
+when bench/results/performance-wasm.json exists (from `pnpm bench`), prints ours / PyTorch per method.
+Then `pnpm bench -- --render` puts the table into docs/performance.md.
+"""
+import argparse
+import json
+import os
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class MnistNet(nn.Module):
+    """conv 1->16 4x4/2 (TF 'same' = padding 1 here), ReLU, conv 16->32 4x4/2, ReLU, dense 1568->100, ReLU, dense 10."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 16, 4, stride=2, padding=1)
+        self.conv2 = nn.Conv2d(16, 32, 4, stride=2, padding=1)
+        self.fc1 = nn.Linear(32 * 7 * 7, 100)
+        self.fc2 = nn.Linear(100, 10)
+
+    def layer_one(self, x):
+        return F.relu(self.conv1(x))
+
+    def rest(self, z):
+        h = F.relu(self.conv2(z))
+        return self.fc2(F.relu(self.fc1(h.flatten(1))))
+
+    def forward(self, x):
+        return self.rest(self.layer_one(x))
+
+
+class TextNet(nn.Module):
+    def __init__(self, vocab=5000, hidden=32):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab, hidden)
+        self.dense = nn.Linear(hidden, 2)
+
+    def head(self, e, mask):
+        m = mask.unsqueeze(-1)
+        pooled = (e * m).sum(1) / m.sum(1).clamp(min=1)
+        return self.dense(pooled)
+
+
+EPS_MNIST = 0.3
+
+
+def mnist_batch(b=100):
+    g = torch.Generator().manual_seed(7)
+    return torch.rand(b, 1, 28, 28, generator=g), torch.randint(0, 10, (b,), generator=g)
+
+
+def text_batch(b=64, t=128):
+    g = torch.Generator().manual_seed(7)
+    lens = torch.randint(16, t, (b,), generator=g)
+    mask = (torch.arange(t).unsqueeze(0) < lens.unsqueeze(1)).float()
+    ids = (torch.randint(1, 5000, (b, t), generator=g) * mask.long())
+    return ids, mask, torch.randint(0, 2, (b,), generator=g)
+
+
+def clamp_delta(x, d, eps):
+    return torch.clamp(torch.clamp(x + d, 0, 1) - x, -eps, eps)
+
+
+def mnist_methods(net, opt):
+    eps = EPS_MNIST
+    state = {'buffer': None}
+
+    def step(loss):
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    def clean(x, y):
+        step(F.cross_entropy(net(x), y))
+
+    def fgsm_rs(x, y):
+        d = torch.empty_like(x).uniform_(-eps, eps)
+        d = (torch.clamp(x + d, 0, 1) - x).requires_grad_(True)
+        g, = torch.autograd.grad(F.cross_entropy(net(x + d), y), d)
+        d = clamp_delta(x, d.detach() + 1.25 * eps * g.sign(), eps)
+        step(F.cross_entropy(net(x + d), y))
+
+    def pgd10(x, y):
+        d = torch.empty_like(x).uniform_(-eps, eps)
+        d = torch.clamp(x + d, 0, 1) - x
+        for _ in range(10):
+            d.requires_grad_(True)
+            g, = torch.autograd.grad(F.cross_entropy(net(x + d), y), d)
+            d = clamp_delta(x, d.detach() + 0.25 * eps * g.sign(), eps)
+        step(F.cross_entropy(net(x + d), y))
+
+    def free_at4(x, y):
+        if state['buffer'] is None:
+            state['buffer'] = torch.zeros_like(x)
+        d = state['buffer']
+        for _ in range(4):
+            d = d.detach().requires_grad_(True)
+            loss = F.cross_entropy(net(torch.clamp(x + d, 0, 1)), y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()  # one pass: weight gradients and dL/dd together
+            opt.step()
+            d = torch.clamp(d.detach() + eps * d.grad.sign(), -eps, eps)
+        state['buffer'] = d
+
+    def yopo53(x, y):
+        eta = torch.empty_like(x).uniform_(-eps, eps)
+        opt.zero_grad(set_to_none=True)
+        for j in range(5):
+            inp = x + eta if j == 0 else torch.clamp(x + eta, 0, 1)
+            z = net.layer_one(inp)
+            z.retain_grad()
+            loss = F.cross_entropy(net.rest(z), y)
+            loss.backward()  # accumulates weight gradients; co-state at the layer-one output
+            p = z.grad.detach()
+            for _ in range(3):
+                eta = eta.detach().requires_grad_(True)
+                h = (net.layer_one(torch.clamp(x + eta, 0, 1)) * p).sum()
+                g, = torch.autograd.grad(h, eta)
+                eta = clamp_delta(x, eta.detach() + 0.01 * g.sign(), eps)
+            (net.layer_one(torch.clamp(x + eta, 0, 1)) * p).sum().backward()  # extra first-layer term
+        opt.step()
+
+    return {'clean': clean, 'fgsm-rs': fgsm_rs, 'pgd-10': pgd10, 'free-at m=4': free_at4, 'yopo-pmp 5-3': yopo53}
+
+
+def text_methods(net, opt):
+    eps = 1.0
+
+    def clean(ids, mask, y):
+        opt.zero_grad(set_to_none=True)
+        F.cross_entropy(net.head(net.embedding(ids), mask), y).backward()
+        opt.step()
+
+    def freelb3(ids, mask, y):
+        m = mask.unsqueeze(-1)
+        e_shape = (*ids.shape, net.embedding.embedding_dim)
+        lengths = mask.sum(1) * e_shape[-1]
+        d = torch.empty(e_shape).uniform_(-1, 1) * m
+        d = (d * ((eps / 2) / torch.sqrt(lengths)).view(-1, 1, 1)).requires_grad_(True)
+        opt.zero_grad(set_to_none=True)
+        for t in range(3):
+            loss = F.cross_entropy(net.head(net.embedding(ids) + d, mask), y) / 3
+            loss.backward()
+            if t < 2:
+                g = d.grad.detach() * m
+                norm = g.flatten(1).norm(dim=1).clamp(min=1e-8).view(-1, 1, 1)
+                d = d.detach() + (eps / 3) * g / norm
+                dn = d.flatten(1).norm(dim=1).view(-1, 1, 1)
+                d = (d * torch.clamp(eps / dn.clamp(min=1e-12), max=1)).requires_grad_(True)
+        opt.step()
+
+    return {'clean': clean, 'freelb-3': freelb3}
+
+
+def median_ms(fn, args, steps, warmup):
+    times = []
+    for i in range(warmup + steps):
+        t0 = time.perf_counter()
+        fn(*args)
+        ms = (time.perf_counter() - t0) * 1000
+        if i >= warmup:
+            times.append(ms)
+    return statistics.median(times)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--steps', type=int, default=15)
+    ap.add_argument('--warmup', type=int, default=3)
+    ap.add_argument('--threads', default='1,2')
+    ap.add_argument('--out', default=os.path.join(HERE, 'results', 'pytorch-peer.json'))
+    args = ap.parse_args()
+    threads = [int(t) for t in args.threads.split(',')]
+    rows = {}
+    loads = []
+    for n in threads:
+        torch.set_num_threads(n)
+        torch.manual_seed(0)
+        loads.append(os.getloadavg()[0])
+        xb, yb = mnist_batch()
+        for name in mnist_methods(MnistNet(), None):
+            net = MnistNet()
+            fn = mnist_methods(net, torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9))[name]
+            rows.setdefault(('mnist', name), {})[str(n)] = median_ms(fn, (xb, yb), args.steps, args.warmup)
+            print(f'{n} thread(s) mnist {name}: {rows[("mnist", name)][str(n)]:.1f} ms', flush=True)
+        ids, mask, y = text_batch()
+        for name in text_methods(TextNet(), None):
+            net = TextNet()
+            fn = text_methods(net, torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9))[name]
+            rows.setdefault(('text', name), {})[str(n)] = median_ms(fn, (ids, mask, y), args.steps, args.warmup)
+            print(f'{n} thread(s) text {name}: {rows[("text", name)][str(n)]:.1f} ms', flush=True)
+    out = {
+        'torch': torch.__version__, 'threads': threads, 'load': loads, 'steps': args.steps, 'warmup': args.warmup,
+        'results': [{'model': m, 'method': k, 'ms': v} for (m, k), v in rows.items()],
+    }
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    with open(args.out, 'w') as f:
+        json.dump(out, f, indent=2)
+    print(f'wrote {args.out}')
+    ours_path = os.path.join(HERE, 'results', 'performance-wasm.json')
+    if os.path.exists(ours_path):
+        with open(ours_path) as f:
+            ours = {(r['model'], r['strategy']): r['medianMs'] for r in json.load(f)['results']}
+        print('\n| model | method | ' + ' | '.join(f'ours / PyTorch ({t} thr)' for t in threads) + ' |')
+        print('|---|---|' + '---|' * len(threads))
+        for (m, k), v in rows.items():
+            o = ours.get((m, k))
+            cells = [f'{o / v[str(t)]:.2f}' if o else '–' for t in threads]
+            print(f'| {m} | {k} | ' + ' | '.join(cells) + ' |')
+    else:
+        print('no bench/results/performance-wasm.json yet: run `pnpm bench` for the ratios')
+
+
+if __name__ == '__main__':
+    main()
