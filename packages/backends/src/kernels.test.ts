@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { backend_util } from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { prepareBackend, registerWasmTrainingKernels, type Conv2dBackpropInputMode } from './index.js';
-import { cpuReferenceVsWasm, cpuVsWasm, seeded } from './test-support/parity.js';
+import { cpuReferenceVsWasm, cpuVsWasm, runOn, seeded } from './test-support/parity.js';
 
 type Pad = 'same' | 'valid' | number | backend_util.ExplicitPadding;
 type Pair = [number, number];
@@ -146,4 +146,23 @@ describe('BatchMatMul with transposed operands on wasm equals cpu', () => {
   }
   it('dense-layer gradients', () => cpuVsWasm(() =>
     tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.sum(tf.square(tf.matMul(x, w))))([t4([6, 9], 45), t4([9, 4], 46)])));
+});
+
+describe('Identity and Cast on wasm equal cpu', () => {
+  it('clone and same-dtype cast share the buffer and stay valid after the source is freed', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    const x = tf.tensor([1.5, -2, 3]);
+    const copy = tf.clone(x);
+    const same = tf.cast(x, 'float32');
+    const ints = tf.cast(x, 'int32');
+    x.dispose();
+    expect(Array.from(await copy.data())).toEqual([1.5, -2, 3]);
+    expect(Array.from(await same.data())).toEqual([1.5, -2, 3]);
+    expect(Array.from(await ints.data())).toEqual([1, -2, 3]);
+    tf.dispose([copy, same, ints]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+  it('tf.grad through clone and cast matches', () => cpuVsWasm(() =>
+    tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.cast(tf.clone(tf.relu(x)), 'float32'), tf.sign(t4([4, 5], 43)))))(t4([4, 5], 42))));
 });

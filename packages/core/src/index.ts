@@ -20,7 +20,7 @@ export {
 export type { Batch, ForwardContext, ForwardOptions, LayerOneSplit, ModelView, PerturbationSite } from './views/types.js';
 export { l2Norm, linfNorm, stableL2Norm, reductionAxes, type NormScope } from './norms.js';
 export {
-  ascentDirection, clampToRange, clipLinf, normalizeL2, normalizeLinf, projectL2, projectToBall, scaleToL2,
+  ascentDirection, clampKeepsRange, clampToRange, clipLinf, normalizeL2, normalizeLinf, projectL2, projectToBall, scaleToL2,
   type GuardMode,
 } from './projections.js';
 export { createRng, mixSeed, nextSeed, randomNormal, randomUniform, type RngState } from './random.js';

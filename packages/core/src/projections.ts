@@ -60,3 +60,15 @@ export function scaleToL2(g: tf.Tensor, epsilon: number, scope: NormScope = 'exa
 export function ascentDirection(g: tf.Tensor, norm: 'linf' | 'l2', guard = 1e-10): tf.Tensor {
   return norm === 'linf' ? tf.sign(g) : normalizeL2(g, { guard, guardMode: 'add' });
 }
+
+/**
+ * Whether `x + clampToRange(x, δ, range)` lies in `range` bit for bit for every δ, so that a clamp
+ * of it inside a later pass is the identity with gradient 1 (clipByValue's gradient is 1 at the
+ * bounds) and may be skipped without changing a number. True when the range is `[0, 2^k]` and x
+ * lies in it — which a view's `validRange` promises for the clean input: with IEEE 754 float32
+ * add and sub, `fl(x + fl(c − x))` is exact for x ≥ hi/2 (Sterbenz) and otherwise within half a
+ * spacing of `c ≤ hi`, which rounds to at most hi; and it is at least `fl(x − x) = 0`.
+ */
+export function clampKeepsRange(range: readonly [number, number] | null): boolean {
+  return range !== null && range[0] === 0 && range[1] > 0 && Math.log2(range[1]) % 1 === 0;
+}

@@ -28,6 +28,8 @@ export function backendConfig(options = {}) {
         include: backend === 'webgpu' ? options.webgpuInclude ?? [] : include,
         setupFiles: [here(`./${SETUP[backend]}`)],
         env: { ADVTRAIN_TEST_BACKEND: backend },
+        // SwiftShader runs WebGPU on the CPU, one shader at a time: allow it time on a busy machine.
+        ...(backend === 'webgpu' ? { testTimeout: 300_000 } : {}),
       },
     };
   }).filter((p) => p.test.include.length > 0);

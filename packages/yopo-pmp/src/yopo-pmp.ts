@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  accumulateGrads, ascentDirection, assertArgument, clampToRange, clipLinf, createRng, defineStrategy,
+  accumulateGrads, ascentDirection, assertArgument, clampKeepsRange, clampToRange, clipLinf, createRng, defineStrategy,
   maskedUniformInit, probe, probeLayerOne, projectL2, randomUniform,
   type GradMap, type PerturbationStrategy, type RngState, type StepContext,
 } from '@advtrain/core';
@@ -89,6 +89,11 @@ function imageStep(ctx: StepContext, state: YopoPmpState, o: YopoPmpOptions) {
   let eta: tf.Tensor;
   if (o.randomStart) [eta, rng] = randomUniform(rng, shape, -o.epsilon, o.epsilon);
   else eta = tf.zeros(shape);
+  // Once η has been through clampToRange (or is zero), x + η is already in the valid range bit for
+  // bit wherever clampKeepsRange can prove it: the in-pass clamp is then the identity with gradient
+  // 1, and skipping it saves its forward kernel and the five of its gradient in every pass.
+  const exact = clampKeepsRange(range);
+  let inRange = exact && !o.randomStart;
   let acc: GradMap | null = null;
   const losses: tf.Scalar[] = [];
   // Co-state of the previous outer step whose extra θ0 term is still owed (see below).
@@ -99,7 +104,7 @@ function imageStep(ctx: StepContext, state: YopoPmpState, o: YopoPmpOptions) {
     // θ0 term, so that term rides along in this backward pass (the co-state is added to ∂ℓ/∂z):
     // one layer-one pass saved per outer step but the last.
     const full = probe(ctx, {
-      delta: eta, wrtParams: true, wrtLayerOne: true, clampInput: j > 0, ...(owed ? { layerOneCostate: owed } : {}),
+      delta: eta, wrtParams: true, wrtLayerOne: true, clampInput: j > 0 && !inRange, ...(owed ? { layerOneCostate: owed } : {}),
     });
     owed?.dispose();
     owed = null;
@@ -107,11 +112,12 @@ function imageStep(ctx: StepContext, state: YopoPmpState, o: YopoPmpOptions) {
     losses.push(full.loss);
     const H = hamiltonian(full.layerOneGrad as tf.Tensor);
     for (let s = 0; s < o.innerSteps; s++) {
-      const { value, deltaGrad } = probeLayerOne(ctx, { delta: eta, objective: H, wrtDelta: true });
+      const { value, deltaGrad } = probeLayerOne(ctx, { delta: eta, objective: H, wrtDelta: true, clampInput: !inRange });
       const moved = clipLinf(tf.add(eta, tf.mul(tf.sign(deltaGrad as tf.Tensor), o.stepSize)), o.epsilon);
       const next = range ? clampToRange(ctx.batch.x, moved, range) : moved;
       tf.dispose([value, deltaGrad as tf.Tensor, eta, ...(moved === next ? [] : [moved])]);
       eta = next;
+      inRange = exact;
     }
     // Extra first-layer term (§5.2 d): J_θ0 f0(clamp(x + η_new))ᵀ ∂ℓ/∂z|η_j. Owed to the next
     // full pass, except after the last outer step, which pays it with a layer-one pass of its own.
@@ -119,7 +125,7 @@ function imageStep(ctx: StepContext, state: YopoPmpState, o: YopoPmpOptions) {
       owed = full.layerOneGrad as tf.Tensor;
       continue;
     }
-    const extra = probeLayerOne(ctx, { delta: eta, objective: H, wrtParams: true });
+    const extra = probeLayerOne(ctx, { delta: eta, objective: H, wrtParams: true, clampInput: !inRange });
     addInto(acc as GradMap, extra.paramGrads as GradMap);
     tf.dispose([extra.value, full.layerOneGrad as tf.Tensor]);
   }

@@ -5,6 +5,7 @@ import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 import { conv2DBackpropInputSubPixelConfig } from './Conv2DBackpropInputSubPixel.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './DepthwiseConv2dNativeBackpropFilter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './DepthwiseConv2dNativeBackpropInput.js';
+import { castConfig, identityConfig } from './Identity.js';
 import { maxPoolGradConfig } from './MaxPoolGrad.js';
 import { unsortedSegmentSumConfig } from './UnsortedSegmentSum.js';
 import { originalWasmKernels } from './wasm-ops.js';
@@ -44,6 +45,8 @@ export const WASM_TRAINING_KERNELS: readonly string[] = [
   maxPoolGradConfig.kernelName,
   conv2DBackpropInputConfig.kernelName,
   batchMatMulConfig.kernelName,
+  identityConfig.kernelName,
+  castConfig.kernelName,
 ];
 
 /** The configs currently registered by us, by kernel name. */
@@ -100,6 +103,8 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions =
     active.set(config.kernelName, config);
   }
   replace(maxPoolGradConfig);
+  replace(identityConfig);
+  replace(castConfig);
   if (mode !== 'native') replace(DX_CONFIGS[mode]);
   else restore(conv2DBackpropInputConfig.kernelName);
   if (matMulMode === 'transpose-first') replace(batchMatMulConfig);

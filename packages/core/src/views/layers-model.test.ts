@@ -11,9 +11,10 @@ afterEach(() => { tf.dispose(disposables.splice(0)); });
 
 function mlp(dropout = 0): tfl.Sequential {
   const m = tfl.sequential();
-  m.add(tfl.layers.dense({ inputShape: [6], units: 5, activation: 'relu', kernelInitializer: 'glorotUniform', name: `d1_${Math.random()}` }));
+  // A fixed positive first layer: every hidden unit is active, so dropout masks always show in the logits.
+  m.add(tfl.layers.dense({ inputShape: [6], units: 5, activation: 'relu', kernelInitializer: tfl.initializers.randomUniform({ minval: 0.1, maxval: 1, seed: 1 }) }));
   if (dropout > 0) m.add(tfl.layers.dropout({ rate: dropout, seed: 1 }));
-  m.add(tfl.layers.dense({ units: 3 }));
+  m.add(tfl.layers.dense({ units: 3, kernelInitializer: tfl.initializers.randomUniform({ minval: -1, maxval: 1, seed: 2 }) }));
   return m;
 }
 

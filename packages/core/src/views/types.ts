@@ -46,7 +46,7 @@ export interface ModelView {
   readonly site: PerturbationSite;
   /** Trainable variables in a stable order; gradient maps are keyed by their names. */
   readonly variables: readonly tf.Variable[];
-  /** Valid range of x + δ for input sites (e.g. [0, 1] for pixels), or null. */
+  /** Valid range of x + δ for input sites (e.g. [0, 1] for pixels), or null. The clean input x must lie in it. */
   readonly validRange: readonly [number, number] | null;
   /** Dropout control shared by every forward of this view. */
   readonly dropout: DropoutControl;
