@@ -22,6 +22,8 @@ export async function load(name) {
 export const tf = await load('@tensorflow/tfjs-core');
 const core = await load('@advtrain/core');
 export const { Trainer, clean, chain } = core;
+const { layersModelView } = core;
+const tfl = await load('@tensorflow/tfjs-layers');
 const { fgsm, FGSM_RS_PRESET } = await load('@advtrain/fgsm');
 const { fgm } = await load('@advtrain/fgm');
 const { pgd } = await load('@advtrain/pgd');
@@ -36,6 +38,25 @@ export async function prepare(backend, backpropInput) {
   const { prepareBackend } = await load('@advtrain/backends');
   tf.enableProdMode();
   return prepareBackend(backend, backend === 'wasm' && backpropInput ? { wasmKernels: { conv2dBackpropInput: backpropInput } } : {});
+}
+
+/**
+ * YOPO's MNIST network (`experiments/MNIST/YOPO-5-10/network.py SmallCNN`, also TRADES'): layer one is
+ * a small part of it, as in the networks the YOPO paper measures, unlike the "Fast is better than free" CNN.
+ */
+function buildSmallCnn(seed = 0) {
+  const init = (k) => tfl.initializers.glorotUniform({ seed: seed * 10 + k });
+  const conv = (filters, k, extra = {}) => tfl.layers.conv2d({ filters, kernelSize: 3, activation: 'relu', kernelInitializer: init(k), ...extra });
+  const model = tfl.sequential({
+    layers: [
+      conv(32, 1, { inputShape: [28, 28, 1] }), conv(32, 2), tfl.layers.maxPooling2d({ poolSize: 2 }),
+      conv(64, 3), conv(64, 4), tfl.layers.maxPooling2d({ poolSize: 2 }), tfl.layers.flatten(),
+      tfl.layers.dense({ units: 200, activation: 'relu', kernelInitializer: init(5) }),
+      tfl.layers.dense({ units: 200, activation: 'relu', kernelInitializer: init(6) }),
+      tfl.layers.dense({ units: 10, kernelInitializer: init(7) }),
+    ],
+  });
+  return { model, view: layersModelView(model, { validRange: [0, 1], layerOne: 0 }), dispose: () => model.dispose() };
 }
 
 /** Deterministic data, so every strategy and every run sees the same minibatch. */
@@ -59,6 +80,12 @@ export const MODELS = {
       const y = tf.tensor1d(Int32Array.from(lcg(size, seed + 1), (v) => Math.floor(v * 10)), 'int32');
       return { x, y };
     },
+  },
+  smallcnn: {
+    title: 'SmallCNN of YOPO and TRADES (conv 3×3 1→32, ReLU, conv 3×3 32→32, ReLU, max-pool 2, conv 3×3 32→64, ReLU, conv 3×3 64→64, ReLU, max-pool 2, dense 1024→200, ReLU, dense 200, ReLU, dense 10)',
+    short: 'SmallCNN', batch: 100, epsilon: 0.3, large: true,
+    build: (seed = 0) => buildSmallCnn(seed),
+    batchOf: (size, seed = 7) => MODELS.mnist.batchOf(size, seed),
   },
   text: {
     title: 'text embedding model (spam-text: embedding 5000×32 → masked mean pool → dense 2; 128 tokens, perturbed at the embedding output)',
@@ -85,16 +112,16 @@ export const MODELS = {
 
 /** name → { models it applies to, factory(ε) }. Settings follow the examples. */
 export const STRATEGIES = {
-  clean: { models: ['mnist', 'text'], make: () => clean() },
+  clean: { models: ['mnist', 'smallcnn', 'text'], make: () => clean() },
   fgsm: { models: ['mnist', 'text'], make: (e) => fgsm({ epsilon: e }) },
   'fgsm-rs': { models: ['mnist', 'text'], make: (e) => fgsm({ ...FGSM_RS_PRESET, epsilon: e, stepSize: 1.25 * e }) },
   fgm: { models: ['text'], make: (e) => fgm({ epsilon: e }) },
-  'pgd-10': { models: ['mnist', 'text'], make: (e) => pgd({ epsilon: e, steps: 10, stepSize: 0.25 * e }) },
+  'pgd-10': { models: ['mnist', 'smallcnn', 'text'], make: (e) => pgd({ epsilon: e, steps: 10, stepSize: 0.25 * e }) },
   'free-at m=4': {
     models: ['mnist', 'text'],
     make: (e, model) => (model === 'text' ? freeAt({ variant: 'nlp', replays: 4, epsilon: e }) : freeAt({ replays: 4, epsilon: e })),
   },
-  'yopo-pmp 5-3': { models: ['mnist'], make: (e) => yopoPmp({ outerSteps: 5, innerSteps: 3, epsilon: e, stepSize: 0.01 }) },
+  'yopo-pmp 5-3': { models: ['mnist', 'smallcnn'], make: (e) => yopoPmp({ outerSteps: 5, innerSteps: 3, epsilon: e, stepSize: 0.01 }) },
   'freelb-3': { models: ['text'], make: (e) => freelb({ steps: 3, maxNorm: e, stepSize: e / 3, initMagnitude: e / 2 }) },
   'smart-regularizer': { models: ['text'], make: () => smartRegularizer({}) },
   'freelb+smart': {
