@@ -10,12 +10,14 @@ import { release, run, shape4D, type WasmBackendLike } from './wasm-ops.js';
  * padded so that a stride-1 valid conv with the spatially flipped, in/out-swapped filter
  * lands on every input position. The built-in wasm kernel is a plain loop and much slower.
  */
-export function conv2DBackpropInputViaConv2D(args: {
+export interface BackpropInputArgs {
   inputs: { dy?: TensorInfo; filter?: TensorInfo };
   attrs: Conv2DBackpropInputAttrs;
   backend: WasmBackendLike;
-}): TensorInfo {
-  const { inputs, attrs, backend } = args;
+}
+
+/** The inputs and conv geometry both of our Conv2DBackpropInput kernels start from (NHWC only). */
+export function backpropInputGeometry({ inputs, attrs }: BackpropInputArgs) {
   const dy = inputs.dy!;
   const filter = inputs.filter!;
   if (attrs.dataFormat === 'NCHW') {
@@ -23,6 +25,12 @@ export function conv2DBackpropInputViaConv2D(args: {
   }
   const info = backend_util.computeConv2DInfo(
     attrs.inputShape, shape4D(filter, Conv2DBackpropInput, 'filter'), attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  return { dy, filter, info };
+}
+
+export function conv2DBackpropInputViaConv2D(args: BackpropInputArgs): TensorInfo {
+  const { attrs, backend } = args;
+  const { dy, filter, info } = backpropInputGeometry(args);
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padInfo } = info;
   const padded = dilateAndPadDy(backend, dy, {
     strides: [sh, sw],

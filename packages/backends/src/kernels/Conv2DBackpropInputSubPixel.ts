@@ -1,8 +1,8 @@
 import {
-  backend_util, Conv2D, Conv2DBackpropInput, PadV2, Reshape, Reverse, Transpose,
-  type Conv2DBackpropInputAttrs, type KernelConfig, type KernelFunc, type TensorInfo,
+  Conv2D, Conv2DBackpropInput, PadV2, Reshape, Reverse, Transpose, type KernelConfig, type KernelFunc, type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { cropHW, release, run, shape4D, type WasmBackendLike } from './wasm-ops.js';
+import { backpropInputGeometry, type BackpropInputArgs } from './Conv2DBackpropInput.js';
+import { cropHW, release, run } from './wasm-ops.js';
 
 interface AxisPlan {
   /** Sub-filter taps, ceil(k / s). */
@@ -32,19 +32,9 @@ function plan(k: number, s: number, pad: number, size: number, outSize: number):
  * s_h·s_w·C_in output channels hold every stride phase, then a depth-to-space transpose.
  * It does the forward conv's work; the zero-dilated form does s_h·s_w times more.
  */
-export function conv2DBackpropInputSubPixel(args: {
-  inputs: { dy?: TensorInfo; filter?: TensorInfo };
-  attrs: Conv2DBackpropInputAttrs;
-  backend: WasmBackendLike;
-}): TensorInfo {
-  const { inputs, attrs, backend } = args;
-  const dy = inputs.dy!;
-  const filter = inputs.filter!;
-  if (attrs.dataFormat === 'NCHW') {
-    throw new Error('@advtrain/backends: Conv2DBackpropInput on wasm supports dataFormat "NHWC" only (received "NCHW").');
-  }
-  const info = backend_util.computeConv2DInfo(
-    attrs.inputShape, shape4D(filter, Conv2DBackpropInput, 'filter'), attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+export function conv2DBackpropInputSubPixel(args: BackpropInputArgs): TensorInfo {
+  const { attrs, backend } = args;
+  const { dy, filter, info } = backpropInputGeometry(args);
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, inChannels: cin, outChannels: cout } = info;
   const [n, h, w] = [info.batchSize, info.inHeight, info.inWidth];
   const ph = plan(kh, sh, info.padInfo.top, h, info.outHeight);
