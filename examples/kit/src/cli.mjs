@@ -14,6 +14,7 @@ export function parseFlags(argv, defaults) {
       'test-size': { type: 'string', default: String(defaults.testSize) },
       'batch-size': { type: 'string', default: String(defaults.batchSize) },
       backend: { type: 'string', default: 'wasm' },
+      epsilon: { type: 'string', default: String(defaults.epsilon ?? '') },
       seed: { type: 'string', default: '0' },
       'pgd-steps': { type: 'string', default: String(defaults.pgdSteps) },
       restarts: { type: 'string', default: '1' },
@@ -31,6 +32,8 @@ export function parseFlags(argv, defaults) {
   };
   const minutes = values.minutes === undefined ? null : Number(values.minutes);
   if (minutes !== null && !(minutes > 0)) throw new Error(`${defaults.name}: flag --minutes must be a positive number (received ${JSON.stringify(values.minutes)}).`);
+  const epsilon = values.epsilon === '' ? null : Number(values.epsilon);
+  if (epsilon !== null && !(epsilon > 0)) throw new Error(`${defaults.name}: flag --epsilon must be a positive number (received ${JSON.stringify(values.epsilon)}).`);
   const curve = values.curve.split(',').map(Number);
   if (curve.some((e) => !(e >= 0))) throw new Error(`${defaults.name}: flag --curve must be a comma-separated list of radii >= 0 (received ${JSON.stringify(values.curve)}).`);
   const strategies = values.strategy.split(',').map((s) => s.trim()).filter(Boolean);
@@ -40,7 +43,7 @@ export function parseFlags(argv, defaults) {
   }
   return {
     help: values.help, strategies, epochs: int('epochs'), minutes, trainSize: int('train-size'), testSize: int('test-size'),
-    batchSize: int('batch-size'), backend: values.backend, seed: int('seed', 0), pgdSteps: int('pgd-steps'),
+    batchSize: int('batch-size'), backend: values.backend, epsilon, seed: int('seed', 0), pgdSteps: int('pgd-steps'),
     restarts: int('restarts'), curve, json: values.json ?? null, report: values.report ?? null, checkpoint: values.checkpoint ?? null,
   };
 }
@@ -53,6 +56,7 @@ export function usage(name, strategies, extra = '') {
   --batch-size N     minibatch size          --seed N      shuffling, init and attack seed
   --pgd-steps K      PGD steps of the evaluation attack   --restarts R  its random restarts
   --curve LIST       radii of the accuracy-against-ε curve
+  --epsilon E        training radius of the adversarial strategies
   --backend NAME     wasm (default), cpu, webgpu, tensorflow, gpu
   --json FILE        machine-readable summary  --report FILE.html  self-contained HTML report
   --checkpoint DIR   write a checkpoint per strategy each epoch and resume from it${extra}`;
