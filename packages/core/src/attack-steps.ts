@@ -60,7 +60,7 @@ export function ascentStep(ctx: StepContext, delta: tf.Tensor, grad: tf.Tensor, 
   });
 }
 
-/** `weight·(loss, grads)`. Probe losses are kept tensors (tidy does not free them), so the unscaled one is disposed. */
+/** `weight·(loss, grads)`; the unscaled loss is disposed at once rather than left to the enclosing scope. */
 function weighted(loss: tf.Scalar, grads: GradMap, weight: number): { loss: tf.Scalar; grads: GradMap } {
   if (weight === 1) return { loss, grads };
   const scaled = tf.mul(loss, weight) as tf.Scalar;

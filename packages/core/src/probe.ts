@@ -63,7 +63,7 @@ export function probe(ctx: StepContext, request: ProbeRequest = {}): ProbeResult
 
   const run = (): ProbeResult => scoped('probe', () => {
     const delta = request.delta ?? (wantDelta ? tf.zeros(view.siteShape(batch)) : null);
-    const tap = wantTap ? layerOneTap(ctx, delta, training, request.clampInput === true) : null;
+    const tap = wantTap ? layerOneTap(ctx, delta) : null;
     let loss: tf.Scalar | null = null;
     let logits: tf.Tensor | null = null;
     const f = (): tf.Scalar => {
@@ -111,19 +111,18 @@ const layerOneShapes = new WeakMap<object, Map<string, number[]>>();
  * A zero tensor shaped like layer one's output, to read ∂L/∂z through. The
  * shape is found once per input shape (a shape query, not counted as a pass).
  */
-function layerOneTap(ctx: StepContext, delta: tf.Tensor | null, training: boolean, clampInput: boolean): tf.Tensor {
+function layerOneTap(ctx: StepContext, delta: tf.Tensor | null): tf.Tensor {
   const split = requireLayerOne(ctx);
   let shapes = layerOneShapes.get(split);
   if (!shapes) layerOneShapes.set(split, shapes = new Map());
   const key = ctx.batch.x.shape.join('x');
   let shape = shapes.get(key);
   if (!shape) {
-    const z = split.forward(ctx.batch, delta, { training: false, clampInput });
+    const z = split.forward(ctx.batch, delta, { training: false });
     shape = [...z.shape];
     z.dispose();
     shapes.set(key, shape);
   }
-  void training;
   return tf.zeros(shape);
 }
 
