@@ -166,3 +166,27 @@ describe('Identity and Cast on wasm equal cpu', () => {
   it('tf.grad through clone and cast matches', () => cpuVsWasm(() =>
     tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.cast(tf.clone(tf.relu(x)), 'float32'), tf.sign(t4([4, 5], 43)))))(t4([4, 5], 42))));
 });
+
+describe('GatherV2 on wasm equals cpu', () => {
+  const ids = (values: number[], shape = [values.length]) => tf.tensor(values, shape, 'int32');
+  it('embedding rows, 2-D ids (the fast GatherNd path)', () => cpuVsWasm(() =>
+    tf.gather(t4([10, 4], 51), ids([1, 4, 4, 0, 9, 1], [2, 3]))));
+  it('rank-3 table along axis 0, repeated and scalar ids', () => cpuVsWasm(() =>
+    [tf.gather(t4([5, 2, 3], 52), ids([4, 0, 4])), tf.gather(t4([5, 2, 3], 52), tf.scalar(3, 'int32'))]));
+  it('inner axis (original kernel)', () => cpuVsWasm(() => tf.gather(t4([3, 6, 2], 53), ids([5, 0, 2]), 1)));
+  it('negative axis and batchDims (original kernel)', () => cpuVsWasm(() =>
+    [tf.gather(t4([3, 4], 54), ids([3, 1]), -1), tf.gather(t4([2, 5, 3], 55), ids([4, 0, 1, 1], [2, 2]), 1, 1)]));
+  it('int32 and bool tables', () => cpuVsWasm(() =>
+    [tf.gather(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], 'int32'), ids([2, 2, 0])),
+      tf.cast(tf.gather(tf.tensor1d([1, 0, 1], 'bool'), ids([1, 2])), 'float32')]));
+  it('an index outside the table throws the tfjs message and leaks nothing', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    const table = t4([4, 2], 56);
+    const [over, under] = [ids([1, 4]), ids([-1])];
+    expect(() => tf.gather(table, over)).toThrow('GatherV2: the index value 4 is not in [0, 3]');
+    expect(() => tf.gather(table, under)).toThrow('GatherV2: the index value -1 is not in [0, 3]');
+    tf.dispose([table, over, under]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

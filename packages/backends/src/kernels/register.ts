@@ -5,6 +5,7 @@ import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 import { conv2DBackpropInputSubPixelConfig } from './Conv2DBackpropInputSubPixel.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './DepthwiseConv2dNativeBackpropFilter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './DepthwiseConv2dNativeBackpropInput.js';
+import { gatherV2Config } from './GatherV2.js';
 import { castConfig, identityConfig } from './Identity.js';
 import { maxPoolGradConfig } from './MaxPoolGrad.js';
 import { unsortedSegmentSumConfig } from './UnsortedSegmentSum.js';
@@ -47,6 +48,7 @@ export const WASM_TRAINING_KERNELS: readonly string[] = [
   batchMatMulConfig.kernelName,
   identityConfig.kernelName,
   castConfig.kernelName,
+  gatherV2Config.kernelName,
 ];
 
 /** The configs currently registered by us, by kernel name. */
@@ -105,6 +107,7 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions =
   replace(maxPoolGradConfig);
   replace(identityConfig);
   replace(castConfig);
+  replace(gatherV2Config);
   if (mode !== 'native') replace(DX_CONFIGS[mode]);
   else restore(conv2DBackpropInputConfig.kernelName);
   if (matMulMode === 'transpose-first') replace(batchMatMulConfig);
