@@ -190,3 +190,45 @@ describe('GatherV2 on wasm equals cpu', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('Transpose on wasm equals cpu', () => {
+  it('identity and size-1 permutations share the buffer; real ones still move data', () => cpuVsWasm(() => {
+    const x = t4([3, 1, 4, 2], 61);
+    return [tf.transpose(x, [0, 1, 2, 3]), tf.transpose(x, [1, 0, 2, 3]), tf.transpose(x, [0, 2, 1, 3]),
+      tf.transpose(x, [2, 1, 0, 3]), tf.transpose(x, [3, 2, 1, 0]), tf.transpose(t4([5, 3], 62))];
+  }));
+  it('a shared transpose stays valid after its source is freed', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor([1, 2, 3, 4, 5, 6], [1, 6]);
+    const y = tf.transpose(x);
+    x.dispose();
+    expect(y.shape).toEqual([6, 1]);
+    expect(Array.from(await y.data())).toEqual([1, 2, 3, 4, 5, 6]);
+    y.dispose();
+  });
+  it('the gather gradient (identity transposes) matches', () => cpuVsWasm(() =>
+    tf.grad((table: tf.Tensor) => tf.sum(tf.mul(tf.gather(table, tf.tensor1d([2, 0, 2], 'int32')), t4([3, 4], 64))))(t4([4, 4], 63))));
+});
+
+describe('Sum and Mean on wasm equal cpu', () => {
+  const cases: [number[], number | number[], boolean][] = [
+    [[64, 128, 32], 1, false], // mean pool over tokens
+    [[6, 5, 4, 3], [0, 1, 2], false], // a conv bias gradient
+    [[6, 5, 4, 3], [1, 2], true],
+    [[7, 9], 0, true],
+    [[4, 5, 6], [-2], false],
+    [[4, 5, 6], [0, 2], false], // not contiguous: original kernel
+    [[4, 5, 6], 2, true], // last axis: original kernel
+    [[4, 5, 6], [0, 1, 2], false],
+  ];
+  for (const [shape, axis, keepDims] of cases) {
+    it(`shape [${shape}] axis ${JSON.stringify(axis)} keepDims ${keepDims}`, () => cpuVsWasm(() => {
+      const x = t4(shape, 71, 0.3);
+      return [tf.sum(x, axis, keepDims), tf.mean(x, axis, keepDims)];
+    }));
+  }
+  it('int32 sums stay exact (original kernel)', () => cpuVsWasm(() =>
+    tf.sum(tf.tensor3d([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 2], 'int32'), 1)));
+  it('gradients through a masked mean pool match', () => cpuVsWasm(() =>
+    tf.grad((e: tf.Tensor) => tf.sum(tf.square(tf.mean(tf.mul(e, t4([3, 4, 1], 73)), 1))))(t4([3, 4, 5], 72))));
+});

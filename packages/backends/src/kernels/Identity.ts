@@ -1,4 +1,7 @@
-import { Cast, Identity, type CastAttrs, type DataId, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  Cast, Identity, Transpose,
+  type CastAttrs, type DataId, type KernelConfig, type KernelFunc, type TensorInfo, type TransposeAttrs,
+} from '@tensorflow/tfjs-core';
 import { originalWasmKernels } from './wasm-ops.js';
 
 /** The part of BackendWasm a shared-buffer kernel needs (tfjs-backend-wasm counts references per buffer). */
@@ -12,9 +15,9 @@ function original(name: string): KernelFunc {
   return config.kernelFunc;
 }
 
-function share(x: TensorInfo, backend: unknown): TensorInfo {
+function share(x: TensorInfo, backend: unknown, shape: readonly number[] = x.shape): TensorInfo {
   (backend as RefCountingBackend).incRef(x.dataId);
-  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+  return { dataId: x.dataId, shape: [...shape], dtype: x.dtype };
 }
 
 /**
@@ -39,5 +42,26 @@ export const castConfig: KernelConfig = {
   kernelFunc: ((args: { inputs: { x?: TensorInfo }; attrs: CastAttrs; backend: unknown }) => {
     const x = args.inputs.x!;
     return x.dtype === args.attrs.dtype && x.dtype !== 'string' ? share(x, args.backend) : original(Cast)(args as never);
+  }) as unknown as KernelFunc,
+};
+
+/** True when `perm` only moves size-1 axes, so the transposed tensor has the same memory layout. */
+export function keepsLayout(shape: readonly number[], perm: readonly number[]): boolean {
+  const moved = perm.filter((axis) => shape[axis] !== 1);
+  return moved.every((axis, i) => i === 0 || axis > moved[i - 1]!);
+}
+
+/**
+ * A Transpose that keeps the memory layout (an identity permutation, e.g. in the gradient of an
+ * embedding lookup, or one that moves only size-1 axes) shares the buffer; tfjs-backend-wasm copies it.
+ */
+export const transposeConfig: KernelConfig = {
+  kernelName: Transpose,
+  backendName: 'wasm',
+  kernelFunc: ((args: { inputs: { x?: TensorInfo }; attrs: TransposeAttrs; backend: unknown }) => {
+    const x = args.inputs.x!;
+    const { perm } = args.attrs;
+    if (x.dtype === 'string' || !keepsLayout(x.shape, perm)) return original(Transpose)(args as never);
+    return share(x, args.backend, perm.map((axis) => x.shape[axis]!));
   }) as unknown as KernelFunc,
 };

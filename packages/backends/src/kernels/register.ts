@@ -6,8 +6,9 @@ import { conv2DBackpropInputSubPixelConfig } from './Conv2DBackpropInputSubPixel
 import { depthwiseConv2dNativeBackpropFilterConfig } from './DepthwiseConv2dNativeBackpropFilter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './DepthwiseConv2dNativeBackpropInput.js';
 import { gatherV2Config } from './GatherV2.js';
-import { castConfig, identityConfig } from './Identity.js';
+import { castConfig, identityConfig, transposeConfig } from './Identity.js';
 import { maxPoolGradConfig } from './MaxPoolGrad.js';
+import { meanConfig, sumConfig } from './Sum.js';
 import { unsortedSegmentSumConfig } from './UnsortedSegmentSum.js';
 import { originalWasmKernels } from './wasm-ops.js';
 
@@ -49,6 +50,9 @@ export const WASM_TRAINING_KERNELS: readonly string[] = [
   identityConfig.kernelName,
   castConfig.kernelName,
   gatherV2Config.kernelName,
+  transposeConfig.kernelName,
+  sumConfig.kernelName,
+  meanConfig.kernelName,
 ];
 
 /** The configs currently registered by us, by kernel name. */
@@ -108,6 +112,9 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions =
   replace(identityConfig);
   replace(castConfig);
   replace(gatherV2Config);
+  replace(transposeConfig);
+  replace(sumConfig);
+  replace(meanConfig);
   if (mode !== 'native') replace(DX_CONFIGS[mode]);
   else restore(conv2DBackpropInputConfig.kernelName);
   if (matMulMode === 'transpose-first') replace(batchMatMulConfig);
