@@ -1,6 +1,7 @@
 import { getBackend, ready } from '@tensorflow/tfjs-core';
 import { BackendError } from './errors.js';
 import { ensureGradients } from './gradients.js';
+import { registerReduceGradients } from './reduce-gradients.js';
 import { defaultImporter, type ModuleImporter } from './importer.js';
 import type { WasmTrainingKernelOptions } from './kernels/register.js';
 import {
@@ -10,7 +11,10 @@ import {
 import { BACKEND_NAMES, DEFAULT_BACKEND, INSTALL, isBackendName, type BackendName } from './names.js';
 
 export interface PrepareBackendOptions {
-  /** Load tfjs-layers so every gradient is registered (default true). */
+  /**
+   * Load tfjs-layers so every gradient is registered, then replace the Sum and Mean gradients by the
+   * same math with the ones made on the backend (default true).
+   */
   gradients?: boolean;
   /** Options for `registerWasmTrainingKernels`, or false to keep tfjs-backend-wasm's kernels as they are. */
   wasmKernels?: WasmTrainingKernelOptions | false;
@@ -123,5 +127,6 @@ export async function prepareBackend(name: BackendName = DEFAULT_BACKEND, option
   }
   await ready();
   const gradientsLoaded = options.gradients === false ? false : await ensureGradients(ctx.importModule);
+  if (options.gradients !== false) registerReduceGradients();
   return { name, ...loaded, backend: getBackend(), gradientsLoaded };
 }

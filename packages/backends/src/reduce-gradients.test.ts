@@ -1,0 +1,38 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { prepareBackend } from './index.js';
+import { registerReduceGradients } from './reduce-gradients.js';
+import { cpuVsWasm, seeded } from './test-support/parity.js';
+
+const t = (shape: number[], seed: number) => tf.tensor(seeded(shape.reduce((a, b) => a * b, 1), seed), shape);
+
+describe('Sum and Mean gradients made on the backend', () => {
+  beforeAll(async () => {
+    await prepareBackend('wasm');
+  });
+
+  it('are registered by prepareBackend, and registering again replaces nothing', () => {
+    expect(tf.getGradient('Sum')!.gradFunc.toString()).toContain('broadcastToInput');
+    expect(tf.getGradient('Mean')!.gradFunc.toString()).toContain('broadcastToInput');
+    expect(registerReduceGradients()).toEqual([]);
+  });
+
+  it('give the closed forms: d sum(x·w) / dx = w broadcast, d mean / dx = 1/n', async () => {
+    await tf.setBackend('cpu');
+    const x = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
+    const dSum = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.sum(v, 0), tf.tensor1d([1, 10, 100]))))(x);
+    const dMean = tf.grad((v: tf.Tensor) => tf.sum(tf.mean(v, 1)))(x);
+    expect(Array.from(await dSum.data())).toEqual([1, 10, 100, 1, 10, 100]);
+    expect(Array.from(await dMean.data())).toEqual([1 / 3, 1 / 3, 1 / 3, 1 / 3, 1 / 3, 1 / 3].map(Math.fround));
+    tf.dispose([x, dSum, dMean]);
+  });
+
+  for (const [shape, axis, keepDims] of [[[4, 6, 5], 1, false], [[3, 4, 5], [0, 2], true], [[7], 0, false]] as const) {
+    it(`wasm equals cpu for shape [${shape}] axis ${JSON.stringify(axis)}`, () => cpuVsWasm(() =>
+      tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.add(
+        tf.sum(tf.mul(tf.sum(x, axis as number | number[], keepDims), w)),
+        tf.sum(tf.square(tf.mean(x, axis as number | number[], keepDims)))))(
+        [t([...shape], 81), tf.sum(t([...shape], 82), axis as number | number[], keepDims)])));
+  }
+});
