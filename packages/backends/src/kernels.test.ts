@@ -232,3 +232,18 @@ describe('Sum and Mean on wasm equal cpu', () => {
   it('gradients through a masked mean pool match', () => cpuVsWasm(() =>
     tf.grad((e: tf.Tensor) => tf.sum(tf.square(tf.mean(tf.mul(e, t4([3, 4, 1], 73)), 1))))(t4([3, 4, 5], 72))));
 });
+
+describe('Sign on wasm equals cpu', () => {
+  it('zeros, denormals, huge values, infinities and a random tensor', () => cpuVsWasm(() => [
+    tf.sign(tf.tensor1d([0, -0, 1e-45, -1e-45, 1.2e-38, -3e-39, 3.4e38, -3.4e38, -Infinity, Infinity, 5, -2, 0.5])),
+    tf.sign(t4([4, 5, 6], 91)),
+  ], 0));
+  it('int32 keeps the original kernel', () => cpuVsWasm(() => tf.sign(tf.tensor1d([-3, 0, 7], 'int32')), 0));
+  it('NaN stays NaN (cpu returns 0)', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor1d([NaN, -1]);
+    const s = tf.sign(x);
+    expect(Array.from(await s.data())).toEqual([NaN, -1]);
+    tf.dispose([x, s]);
+  });
+});

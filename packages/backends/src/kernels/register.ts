@@ -8,6 +8,7 @@ import { depthwiseConv2dNativeBackpropInputConfig } from './DepthwiseConv2dNativ
 import { gatherV2Config } from './GatherV2.js';
 import { castConfig, identityConfig, transposeConfig } from './Identity.js';
 import { maxPoolGradConfig } from './MaxPoolGrad.js';
+import { signConfig } from './Sign.js';
 import { meanConfig, sumConfig } from './Sum.js';
 import { unsortedSegmentSumConfig } from './UnsortedSegmentSum.js';
 import { originalWasmKernels } from './wasm-ops.js';
@@ -53,6 +54,7 @@ export const WASM_TRAINING_KERNELS: readonly string[] = [
   transposeConfig.kernelName,
   sumConfig.kernelName,
   meanConfig.kernelName,
+  signConfig.kernelName,
 ];
 
 /** The configs currently registered by us, by kernel name. */
@@ -115,6 +117,7 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions =
   replace(transposeConfig);
   replace(sumConfig);
   replace(meanConfig);
+  replace(signConfig);
   if (mode !== 'native') replace(DX_CONFIGS[mode]);
   else restore(conv2DBackpropInputConfig.kernelName);
   if (matMulMode === 'transpose-first') replace(batchMatMulConfig);
