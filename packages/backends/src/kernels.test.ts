@@ -247,3 +247,32 @@ describe('Sign on wasm equals cpu', () => {
     tf.dispose([x, s]);
   });
 });
+
+describe('Tile on wasm equals cpu', () => {
+  it('NaN, -0 and ±Infinity are copied exactly', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor2d([NaN, -0, Infinity, -Infinity], [2, 2]);
+    const y = tf.tile(x, [1, 2]);
+    expect(Array.from(await y.data())).toEqual([NaN, -0, NaN, -0, Infinity, -Infinity, Infinity, -Infinity]);
+    expect(Object.is((await y.data())[1], -0)).toBe(true);
+    tf.dispose([x, y]);
+  });
+  it('float32 of rank 1 to 3', () => cpuVsWasm(() => [
+    tf.tile(t4([4], 100), [3]),
+    tf.tile(t4([2, 3], 101), [2, 1]),
+    tf.tile(t4([2, 1, 3], 102), [1, 4, 2]),
+    tf.tile(t4([1, 2, 2], 103), [3, 2, 1]),
+  ], 0));
+  it('one element of any dtype becomes a fill (tf.broadcastTo, tf.where with a scalar condition)', () => cpuVsWasm(() => [
+    tf.broadcastTo(tf.scalar(2.5), [3, 4, 2]),
+    tf.tile(tf.tensor3d([7], [1, 1, 1], 'int32'), [2, 3, 1]),
+    tf.cast(tf.broadcastTo(tf.scalar(true, 'bool'), [2, 3]), 'float32'),
+    tf.where(tf.scalar(false, 'bool'), t4([2, 3], 104), tf.zeros([2, 3])),
+  ], 0));
+  it('rank 4 and int32 keep the original kernel', () => cpuVsWasm(() => [
+    tf.tile(t4([2, 1, 2, 1], 105), [1, 2, 1, 3]),
+    tf.tile(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), [2, 2]),
+  ], 0));
+  it('gradient of tile matches', () => cpuVsWasm(() =>
+    tf.grad((x: tf.Tensor) => tf.sum(tf.square(tf.tile(x, [3, 2]))))(t4([2, 3], 106))));
+});

@@ -10,6 +10,7 @@ import { castConfig, identityConfig, transposeConfig } from './Identity.js';
 import { maxPoolGradConfig } from './MaxPoolGrad.js';
 import { signConfig } from './Sign.js';
 import { meanConfig, sumConfig } from './Sum.js';
+import { tileConfig } from './Tile.js';
 import { unsortedSegmentSumConfig } from './UnsortedSegmentSum.js';
 import { originalWasmKernels } from './wasm-ops.js';
 
@@ -55,6 +56,7 @@ export const WASM_TRAINING_KERNELS: readonly string[] = [
   sumConfig.kernelName,
   meanConfig.kernelName,
   signConfig.kernelName,
+  tileConfig.kernelName,
 ];
 
 /** The configs currently registered by us, by kernel name. */
@@ -118,6 +120,7 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions =
   replace(sumConfig);
   replace(meanConfig);
   replace(signConfig);
+  replace(tileConfig);
   if (mode !== 'native') replace(DX_CONFIGS[mode]);
   else restore(conv2DBackpropInputConfig.kernelName);
   if (matMulMode === 'transpose-first') replace(batchMatMulConfig);
