@@ -23,7 +23,7 @@ export {
   ascentDirection, clampKeepsRange, clampToRange, clipLinf, normalizeL2, normalizeLinf, projectL2, projectToBall, scaleToL2,
   type GuardMode,
 } from './projections.js';
-export { createRng, mixSeed, nextSeed, randomNormal, randomUniform, type RngState } from './random.js';
+export { createRng, fillNormal, fillUniform, mixSeed, nextSeed, randomNormal, randomUniform, type RngState } from './random.js';
 export { addGrads, accumulateGrads, copyGrads, disposeGrads, scaleGrads, sumGrads, type GradMap } from './grad-map.js';
 export { crossEntropy, defaultLoss, exampleCrossEntropy, meanSquaredError, targetsOf, type ExampleLossFn, type LossFn } from './losses.js';
 export { OptionChecker, checkOptions, closestMatch } from './options.js';

