@@ -30,7 +30,8 @@ export function unsortedSegmentSumViaScatter(args: {
   // ScatterNd writes out of bounds on bad indices; TF drops rows whose id is outside [0, numSegments).
   // Reading the ids is a plain memory view on wasm, not a device download.
   const values = backend.readSync(indices.dataId) as Int32Array;
-  const bad = values.some((v) => v < 0 || v >= numSegments);
+  let bad = false;
+  for (let i = 0; i < values.length && !bad; i++) bad = values[i]! < 0 || values[i]! >= numSegments;
   if (bad) {
     const safe = Int32Array.from(values, (v) => (v < 0 || v >= numSegments ? 0 : v));
     const keep = Float32Array.from(values, (v) => (v < 0 || v >= numSegments ? 0 : 1));
