@@ -2,7 +2,7 @@ export { prepareBackend, type PrepareBackendOptions, type PreparedBackend } from
 export { BACKEND_NAMES, DEFAULT_BACKEND, isBackendName, type BackendName } from './names.js';
 export { BackendError, isBackendError, type BackendErrorCode } from './errors.js';
 export { ensureGradients } from './gradients.js';
-export { registerReduceGradients } from './reduce-gradients.js';
+export { registerBackendGradients } from './gradient-overrides.js';
 export { findSwiftShaderIcd, SWIFTSHADER_ICD_CANDIDATES } from './swiftshader.js';
 export { installWebGpu, type WebGpuAdapterReport } from './webgpu.js';
 export type { ModuleImporter } from './importer.js';

@@ -1,7 +1,7 @@
 import { getBackend, ready } from '@tensorflow/tfjs-core';
 import { BackendError } from './errors.js';
 import { ensureGradients } from './gradients.js';
-import { registerReduceGradients } from './reduce-gradients.js';
+import { registerBackendGradients } from './gradient-overrides.js';
 import { defaultImporter, type ModuleImporter } from './importer.js';
 import type { WasmTrainingKernelOptions } from './kernels/register.js';
 import {
@@ -12,8 +12,8 @@ import { BACKEND_NAMES, DEFAULT_BACKEND, INSTALL, isBackendName, type BackendNam
 
 export interface PrepareBackendOptions {
   /**
-   * Load tfjs-layers so every gradient is registered, then replace the Sum and Mean gradients by the
-   * same math with the ones made on the backend (default true).
+   * Load tfjs-layers so every gradient is registered, then replace the Sum, Mean and (on wasm)
+   * ClipByValue gradients by the same math on faster kernels (`registerBackendGradients`; default true).
    */
   gradients?: boolean;
   /** Options for `registerWasmTrainingKernels`, or false to keep tfjs-backend-wasm's kernels as they are. */
@@ -127,6 +127,6 @@ export async function prepareBackend(name: BackendName = DEFAULT_BACKEND, option
   }
   await ready();
   const gradientsLoaded = options.gradients === false ? false : await ensureGradients(ctx.importModule);
-  if (options.gradients !== false) registerReduceGradients();
+  if (options.gradients !== false) registerBackendGradients();
   return { name, ...loaded, backend: getBackend(), gradientsLoaded };
 }

@@ -2,12 +2,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { prepareBackend } from './index.js';
-import { registerReduceGradients } from './reduce-gradients.js';
+import { registerBackendGradients } from './gradient-overrides.js';
 import { cpuVsWasm, seeded } from './test-support/parity.js';
 
 const t = (shape: number[], seed: number) => tf.tensor(seeded(shape.reduce((a, b) => a * b, 1), seed), shape);
 
-describe('Sum and Mean gradients made on the backend', () => {
+describe('Sum, Mean and ClipByValue gradients on faster kernels', () => {
   beforeAll(async () => {
     await prepareBackend('wasm');
   });
@@ -15,7 +15,8 @@ describe('Sum and Mean gradients made on the backend', () => {
   it('are registered by prepareBackend, and registering again replaces nothing', () => {
     expect(tf.getGradient('Sum')!.gradFunc.toString()).toContain('broadcastToInput');
     expect(tf.getGradient('Mean')!.gradFunc.toString()).toContain('broadcastToInput');
-    expect(registerReduceGradients()).toEqual([]);
+    expect(tf.getGradient('ClipByValue')!.gradFunc.toString()).toContain('clipValueMin');
+    expect(registerBackendGradients()).toEqual([]);
   });
 
   it('give the closed forms: d sum(x·w) / dx = w broadcast, d mean / dx = 1/n', async () => {
@@ -35,4 +36,17 @@ describe('Sum and Mean gradients made on the backend', () => {
         tf.sum(tf.square(tf.mean(x, axis as number | number[], keepDims)))))(
         [t([...shape], 81), tf.sum(t([...shape], 82), axis as number | number[], keepDims)])));
   }
+
+  it('ClipByValue passes dy on [lo, hi], boundaries included, and blocks it outside (wasm = cpu = closed form)', async () => {
+    const x = () => tf.tensor1d([-0.5, 0, 1e-45, 0.3, 1, 1.0000001, 7, -1e-45]);
+    const dy = () => tf.tensor1d([1, 2, 3, 4, 5, 6, 7, 8]);
+    await cpuVsWasm(() => tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.clipByValue(v, 0, 1), dy())))(x()), 0);
+    await tf.setBackend('wasm');
+    const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.clipByValue(v, 0, 1), dy())))(x());
+    expect(Array.from(await g.data())).toEqual([0, 2, 3, 4, 5, 0, 0, 0]);
+    g.dispose();
+  });
+
+  it('ClipByValue gradient on a random MNIST-shaped batch equals cpu', () => cpuVsWasm(() =>
+    tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.clipByValue(v, 0, 1), t([2, 6, 6, 1], 84))))(tf.add(t([2, 6, 6, 1], 83), 0.5)), 0));
 });
