@@ -1,5 +1,5 @@
 import {
-  Conv2D, Conv2DBackpropInput, PadV2, Reshape, Reverse, Transpose, type KernelConfig, type KernelFunc, type TensorInfo,
+  Conv2D, Conv2DBackpropInput, GatherNd, PadV2, Reshape, Reverse, Transpose, type KernelConfig, type KernelFunc, type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { backpropInputGeometry, type BackpropInputArgs } from './Conv2DBackpropInput.js';
 import { cropHW, release, run } from './wasm-ops.js';
@@ -67,18 +67,34 @@ export function conv2DBackpropInputSubPixel(args: BackpropInputArgs): TensorInfo
   if (source !== dy) release(backend, source);
   release(backend, phaseFilter);
 
-  // Depth to space: [n·rows_h, rows_w, s_h, s_w·C_in] -> [n·rows_h, s_h, rows_w, s_w·C_in] (rank 4 is the fast path).
-  let full = phases;
-  if (sh > 1 || sw > 1) {
-    const grouped = run(backend, Reshape, { x: phases }, { shape: [n * ph.rows, pw.rows, sh, sw * cin] });
-    const interleaved = run(backend, Transpose, { x: grouped }, { perm: [0, 2, 1, 3] });
-    full = run(backend, Reshape, { x: interleaved }, { shape: [n, ph.rows * sh, pw.rows * sw, cin] });
-    release(backend, phases, grouped, interleaved);
-  }
-  if (full.shape[1] === h && full.shape[2] === w) return full;
-  const dx = cropHW(backend, full, [ph.offset, pw.offset], [h, w]);
-  release(backend, full);
+  // Depth to space and crop in one GatherNd: dx pixel (b, i, j) is the C_in-wide row of phase
+  // ((i + offset_h) mod s_h, (j + offset_w) mod s_w) at ((i + offset_h) div s_h, (j + offset_w) div s_w).
+  // (A transpose and a strided Slice, a JS loop per row on wasm, cost about three times as much.)
+  const rowsOf = run(backend, Reshape, { x: phases }, { shape: [n * ph.rows * pw.rows * sh * sw, cin] });
+  const index = depthToSpaceRows(n, h, w, ph, pw, sh, sw);
+  const indices = { dataId: backend.write(index, [index.length, 1], 'int32'), shape: [index.length, 1], dtype: 'int32' as const };
+  const gathered = run(backend, GatherNd, { params: rowsOf, indices });
+  const dx = run(backend, Reshape, { x: gathered }, { shape: [n, h, w, cin] });
+  release(backend, phases, rowsOf, indices, gathered);
   return dx;
+}
+
+/** Row of the [n·rows_h·rows_w·s_h·s_w, C_in] phase output that holds each dx pixel, in dx order. */
+function depthToSpaceRows(n: number, h: number, w: number, ph: AxisPlan, pw: AxisPlan, sh: number, sw: number): Int32Array {
+  const rowH = new Int32Array(h);
+  const colW = new Int32Array(w);
+  for (let i = 0; i < h; i++) rowH[i] = Math.floor((i + ph.offset) / sh) * pw.rows * sh * sw + ((i + ph.offset) % sh) * sw;
+  for (let j = 0; j < w; j++) colW[j] = Math.floor((j + pw.offset) / sw) * sh * sw + ((j + pw.offset) % sw);
+  const out = new Int32Array(n * h * w);
+  const perImage = ph.rows * pw.rows * sh * sw;
+  let k = 0;
+  for (let b = 0; b < n; b++) {
+    for (let i = 0; i < h; i++) {
+      const base = b * perImage + rowH[i]!;
+      for (let j = 0; j < w; j++) out[k++] = base + colW[j]!;
+    }
+  }
+  return out;
 }
 
 export const conv2DBackpropInputSubPixelConfig: KernelConfig = {
