@@ -18,12 +18,14 @@ export function maskedUniformInit(rng: RngState, shape: number[], mask: tf.Tenso
   norm: 'l2' | 'linf' = 'l2'): [tf.Tensor, RngState] {
   const [u, next] = randomUniform(rng, shape, -1, 1);
   const delta = tf.tidy(() => {
-    let m: tf.Tensor = mask ? tf.cast(mask, 'float32') : tf.ones([shape[0] as number]);
+    let m: tf.Tensor = mask ? tf.cast(mask, 'float32') : tf.fill([shape[0] as number], 1);
     while (m.rank < shape.length) m = tf.expandDims(m, -1);
-    const full = tf.mul(m, tf.ones(shape));
-    const masked = tf.mul(u, full);
+    const masked = tf.mul(u, m);
     if (norm === 'linf') return tf.mul(masked, initMagnitude);
-    const count = tf.maximum(tf.sum(full, reductionAxes(shape.length, 'example'), true), 1);
+    // Unmasked elements per example without broadcasting the mask to δ's shape: Σ m times the
+    // size of the axes m broadcasts over (H for a [B, T, 1] mask).
+    const spread = shape.reduce((k, d, i) => (i > 0 && m.shape[i] === 1 ? k * d : k), 1);
+    const count = tf.maximum(tf.mul(tf.sum(m, reductionAxes(shape.length, 'example'), true), spread), 1);
     return tf.mul(masked, tf.div(initMagnitude, tf.sqrt(count)));
   });
   u.dispose();

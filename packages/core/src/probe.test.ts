@@ -92,8 +92,29 @@ describe('probe with a layer-one split', () => {
     const h = probeLayerOne(ctx, { delta: tf.zerosLike(ctx.batch.x), objective: (z) => tf.sum(tf.mul(z, expected)), wrtDelta: true, wrtParams: true });
     expect(Object.keys(h.paramGrads ?? {})).toEqual([w1.name, b1.name]);
     expect(ctx.passes.snapshot()).toMatchObject({ forward: 1, backward: 1, layerOneForward: 1, layerOneBackward: 1 });
-    tf.dispose([expected, r.loss, r.layerOneGrad as tf.Tensor, h.value, h.deltaGrad as tf.Tensor,
+    tf.dispose([expected, r.loss, r.layerOneGrad as tf.Tensor, h.value as tf.Scalar, h.deltaGrad as tf.Tensor,
       ...Object.values(r.paramGrads ?? {}), ...Object.values(h.paramGrads ?? {})]);
+    disposeBatch(ctx.batch);
+    fixture.dispose();
+  });
+
+  it('a costate seeds the backward pass: same gradients as the objective ⟨c, z⟩, no value', async () => {
+    const fixture = mlpFixture();
+    const ctx = context(fixture);
+    const [w1, b1] = fixture.variables as [tf.Variable, tf.Variable];
+    const delta = tf.mul(tf.onesLike(ctx.batch.x), 0.05);
+    const c = tf.tidy(() => tf.sin(tf.reshape(tf.range(0, 5 * (w1.shape[1] as number)), [5, w1.shape[1] as number])));
+    const byObjective = probeLayerOne(ctx, { delta, objective: (z) => tf.sum(tf.mul(z, c)), wrtDelta: true, wrtParams: true });
+    const bySeed = probeLayerOne(ctx, { delta, costate: c, wrtDelta: true, wrtParams: true });
+    expect(bySeed.value).toBeNull();
+    await expectClose(bySeed.deltaGrad as tf.Tensor, byObjective.deltaGrad as tf.Tensor, 1e-6);
+    await expectClose((bySeed.paramGrads as Record<string, tf.Tensor>)[w1.name]!, (byObjective.paramGrads as Record<string, tf.Tensor>)[w1.name]!, 1e-6);
+    await expectClose((bySeed.paramGrads as Record<string, tf.Tensor>)[b1.name]!, (byObjective.paramGrads as Record<string, tf.Tensor>)[b1.name]!, 1e-6);
+    expect(ctx.passes.snapshot()).toMatchObject({ layerOneForward: 2, layerOneBackward: 2 });
+    expect(() => probeLayerOne(ctx, { delta, wrtDelta: true })).toThrow(/exactly one of "objective" and "costate" \(received neither\)/);
+    expect(() => probeLayerOne(ctx, { delta, costate: c, objective: (z) => tf.sum(z), wrtDelta: true })).toThrow(/received both/);
+    tf.dispose([delta, c, byObjective.value as tf.Scalar, byObjective.deltaGrad as tf.Tensor, bySeed.deltaGrad as tf.Tensor,
+      ...Object.values(byObjective.paramGrads ?? {}), ...Object.values(bySeed.paramGrads ?? {})]);
     disposeBatch(ctx.batch);
     fixture.dispose();
   });

@@ -62,7 +62,7 @@ export function probe(ctx: StepContext, request: ProbeRequest = {}): ProbeResult
   const wantGrads = wantDelta || wantTap || params.length > 0;
 
   const run = (): ProbeResult => scoped('probe', () => {
-    const delta = request.delta ?? (wantDelta ? tf.zeros(view.siteShape(batch)) : null);
+    const delta = request.delta ?? (wantDelta ? tf.fill(view.siteShape(batch), 0) : null);
     const tap = wantTap ? layerOneTap(ctx, delta) : null;
     let loss: tf.Scalar | null = null;
     let logits: tf.Tensor | null = null;
@@ -123,7 +123,7 @@ function layerOneTap(ctx: StepContext, delta: tf.Tensor | null): tf.Tensor {
     z.dispose();
     shapes.set(key, shape);
   }
-  return tf.zeros(shape);
+  return tf.fill(shape, 0);
 }
 
 export function requireLayerOne(ctx: StepContext) {
@@ -136,8 +136,14 @@ export function requireLayerOne(ctx: StepContext) {
 
 export interface LayerOneRequest {
   readonly delta: tf.Tensor;
-  /** Scalar objective of the layer-one output z, e.g. YOPO's Hamiltonian Σ z ⊙ p. */
-  readonly objective: (z: tf.Tensor) => tf.Scalar;
+  /** Scalar objective of the layer-one output z. Give this or `costate`. */
+  readonly objective?: (z: tf.Tensor) => tf.Scalar;
+  /**
+   * The linear objective ⟨costate, z⟩ (YOPO's Hamiltonian with p = costate), differentiated by
+   * seeding the backward pass with the co-state: no product, sum or broadcast kernels, and no value
+   * (`value` is null). Give this or `objective`.
+   */
+  readonly costate?: tf.Tensor;
   readonly wrtDelta?: boolean;
   /** Return gradients for layer one's variables θ0. */
   readonly wrtParams?: boolean;
@@ -146,30 +152,39 @@ export interface LayerOneRequest {
 }
 
 /** One forward (and optionally backward) pass through layer one only, counted as a layer-one pass. */
-export function probeLayerOne(ctx: StepContext, request: LayerOneRequest): { value: tf.Scalar; deltaGrad: tf.Tensor | null; paramGrads: GradMap | null } {
+export function probeLayerOne(ctx: StepContext, request: LayerOneRequest): {
+  value: tf.Scalar | null; deltaGrad: tf.Tensor | null; paramGrads: GradMap | null;
+} {
   const split = requireLayerOne(ctx);
+  const { objective, costate } = request;
+  if ((objective === undefined) === (costate === undefined)) {
+    throw new AdvtrainError('ADVTRAIN_INVALID_ARGUMENT',
+      `@advtrain/core: probeLayerOne needs exactly one of "objective" and "costate" (received ${objective ? 'both' : 'neither'}).`);
+  }
   const params = request.wrtParams ? split.variables : [];
   return scoped('probeLayerOne', () => {
     let value: tf.Scalar | null = null;
-    const f = (): tf.Scalar => {
-      const z = split.forward(ctx.batch, request.delta, {
-        training: request.training ?? true, clampInput: request.clampInput ?? true });
-      value = tf.keep(request.objective(z));
+    const layerOne = (): tf.Tensor => split.forward(ctx.batch, request.delta, {
+      training: request.training ?? true, clampInput: request.clampInput ?? true });
+    const f = (): tf.Tensor => {
+      if (costate) return layerOne();
+      value = tf.keep((objective as (z: tf.Tensor) => tf.Scalar)(layerOne()));
       return value;
     };
     ctx.passes.record('layerOneForward');
     const xs = [...(request.wrtDelta ? [request.delta] : []), ...params];
     if (xs.length === 0) {
+      if (costate) return { value: null, deltaGrad: null, paramGrads: null };
       f();
       return { value: release(value as unknown as tf.Scalar, null).loss, deltaGrad: null, paramGrads: null };
     }
-    const { grads } = tf.engine().gradients(f, xs, undefined, true);
+    const { grads } = tf.engine().gradients(f, xs, costate, true);
     ctx.passes.record('layerOneBackward');
     let i = 0;
     const take = (like: tf.Tensor): tf.Tensor => grads[i++] ?? tf.zerosLike(like);
     const deltaGrad = request.wrtDelta ? take(request.delta) : null;
     const paramGrads: GradMap | null = params.length ? {} : null;
     for (const v of params) (paramGrads as GradMap)[v.name] = take(v);
-    return { value: release(value as unknown as tf.Scalar, null).loss, deltaGrad, paramGrads };
+    return { value: value ? release(value as tf.Scalar, null).loss : null, deltaGrad, paramGrads };
   });
 }
