@@ -59,9 +59,6 @@ export function yopoPmp(options: Partial<YopoPmpOptions> = {}): PerturbationStra
   });
 }
 
-/** Σ z ⊙ c: the Hamiltonian with the co-state c = ∂ℓ/∂z (i.e. −H of the paper, whose p = −c). */
-const hamiltonian = (c: tf.Tensor) => (z: tf.Tensor): tf.Scalar => tf.sum(tf.mul(z, c));
-
 /** Adds the layer-one gradients `extra` into the running sum, in place for θ0's keys only. */
 function addInto(acc: GradMap, extra: GradMap): void {
   for (const [key, g] of Object.entries(extra)) {
@@ -88,7 +85,7 @@ function imageStep(ctx: StepContext, state: YopoPmpState, o: YopoPmpOptions) {
   let rng = state.rng;
   let eta: tf.Tensor;
   if (o.randomStart) [eta, rng] = randomUniform(rng, shape, -o.epsilon, o.epsilon);
-  else eta = tf.zeros(shape);
+  else eta = tf.fill(shape, 0);
   // Once η has been through clampToRange (or is zero), x + η is already in the valid range bit for
   // bit wherever clampKeepsRange can prove it: the in-pass clamp is then the identity with gradient
   // 1, and skipping it saves its forward kernel and the five of its gradient in every pass.
@@ -110,12 +107,14 @@ function imageStep(ctx: StepContext, state: YopoPmpState, o: YopoPmpOptions) {
     owed = null;
     acc = accumulateGrads(acc, full.paramGrads as GradMap);
     losses.push(full.loss);
-    const H = hamiltonian(full.layerOneGrad as tf.Tensor);
+    // The Hamiltonian Σ z ⊙ c with the co-state c = ∂ℓ/∂z (−H of the paper, whose p = −c): probeLayerOne
+    // seeds layer one's backward pass with c instead of building and differentiating the product.
+    const costate = full.layerOneGrad as tf.Tensor;
     for (let s = 0; s < o.innerSteps; s++) {
-      const { value, deltaGrad } = probeLayerOne(ctx, { delta: eta, objective: H, wrtDelta: true, clampInput: !inRange });
+      const { deltaGrad } = probeLayerOne(ctx, { delta: eta, costate, wrtDelta: true, clampInput: !inRange });
       const moved = clipLinf(tf.add(eta, tf.mul(tf.sign(deltaGrad as tf.Tensor), o.stepSize)), o.epsilon);
       const next = range ? clampToRange(ctx.batch.x, moved, range) : moved;
-      tf.dispose([value, deltaGrad as tf.Tensor, eta, ...(moved === next ? [] : [moved])]);
+      tf.dispose([deltaGrad as tf.Tensor, eta, ...(moved === next ? [] : [moved])]);
       eta = next;
       inRange = exact;
     }
@@ -125,9 +124,9 @@ function imageStep(ctx: StepContext, state: YopoPmpState, o: YopoPmpOptions) {
       owed = full.layerOneGrad as tf.Tensor;
       continue;
     }
-    const extra = probeLayerOne(ctx, { delta: eta, objective: H, wrtParams: true, clampInput: !inRange });
+    const extra = probeLayerOne(ctx, { delta: eta, costate, wrtParams: true, clampInput: !inRange });
     addInto(acc as GradMap, extra.paramGrads as GradMap);
-    tf.dispose([extra.value, full.layerOneGrad as tf.Tensor]);
+    (full.layerOneGrad as tf.Tensor).dispose();
   }
   return { delta: eta, grads: acc, loss: meanLoss(losses), state: { rng } };
 }
@@ -141,12 +140,12 @@ function nlpStep(ctx: StepContext, state: YopoPmpState, o: YopoPmpOptions) {
   let acc = full.paramGrads as GradMap;
   const losses: tf.Scalar[] = [full.loss];
   for (let j = 0; j < o.outerSteps; j++) {
-    const H = hamiltonian(full.layerOneGrad as tf.Tensor);
+    const costate = full.layerOneGrad as tf.Tensor; // the Hamiltonian's co-state, as in imageStep
     for (let s = 0; s < o.innerSteps; s++) {
-      const { value, deltaGrad } = probeLayerOne(ctx, { delta, objective: H, wrtDelta: true, clampInput: false });
+      const { deltaGrad } = probeLayerOne(ctx, { delta, costate, wrtDelta: true, clampInput: false });
       const moved = tf.add(delta, tf.mul(ascentDirection(deltaGrad as tf.Tensor, 'l2'), o.stepSize));
       const next = o.epsilon > 0 ? projectL2(moved, o.epsilon) : moved;
-      tf.dispose([value, deltaGrad as tf.Tensor, delta, ...(moved === next ? [] : [moved])]);
+      tf.dispose([deltaGrad as tf.Tensor, delta, ...(moved === next ? [] : [moved])]);
       delta = next;
     }
     (full.layerOneGrad as tf.Tensor).dispose();
