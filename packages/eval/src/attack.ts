@@ -110,8 +110,8 @@ export async function pgdAttack(view: ModelView, batch: Batch, options: AttackOp
   let bestWrong: tf.Tensor | null = null;
   let bestLoss: tf.Tensor | null = null;
   for (let r = 0; r < a.restarts; r++) {
-    let delta = a.epsilon === 0 ? tf.zeros(view.siteShape(batch))
-      : a.randomStart ? randomStart(view, batch, a, r) : tf.zeros(view.siteShape(batch));
+    let delta = a.epsilon === 0 ? tf.fill(view.siteShape(batch), 0)
+      : a.randomStart ? randomStart(view, batch, a, r) : tf.fill(view.siteShape(batch), 0);
     delta = replace(delta, constrain(view, batch, delta, a, mask));
     for (let k = 0; a.epsilon > 0 && k < a.steps; k++) {
       const { loss, deltaGrad } = probe(ctx, { delta, wrtDelta: true, training: false, objective, preserveStatistics: true });

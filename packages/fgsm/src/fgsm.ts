@@ -54,7 +54,7 @@ export function fgsm(options: FgsmOptions = {}): PerturbationStrategy<ResolvedFg
       let rng = state.rng;
       let start: tf.Tensor;
       if (o.randomStart) [start, rng] = randomBallStart(ctx, rng, 'linf', o.epsilon);
-      else start = tf.zeros(ctx.view.siteShape(ctx.batch));
+      else start = tf.fill(ctx.view.siteShape(ctx.batch), 0);
       const { deltaGrad, clean } = attackGradient(ctx, {
         delta: o.randomStart ? start : null,
         objective: attackObjective ? attackObjective(ctx.loss) : null,

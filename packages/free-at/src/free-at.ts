@@ -99,13 +99,13 @@ export function freeAt(options: Partial<FreeAtOptions> = {}): PerturbationStrate
 
 /** The buffer, grown with zero rows when a larger batch arrives (never reset). */
 function fitBuffer(buffer: tf.Tensor | null, shape: number[]): tf.Tensor {
-  if (buffer === null) return tf.zeros(shape);
+  if (buffer === null) return tf.fill(shape, 0);
   const tail = shape.slice(1);
   assertArgument(buffer.shape.slice(1).join('x') === tail.join('x'), () =>
     `@advtrain/free-at: the batch's example shape [${tail}] differs from the perturbation buffer's [${buffer.shape.slice(1)}]; FreeAT keeps one buffer per run.`);
   const rows = buffer.shape[0] as number;
   if ((shape[0] as number) <= rows) return buffer;
-  return tf.concat([buffer, tf.zeros([(shape[0] as number) - rows, ...tail])], 0);
+  return tf.concat([buffer, tf.fill([(shape[0] as number) - rows, ...tail], 0)], 0);
 }
 
 /** Δ with its first b rows replaced by `rows` (a partial batch leaves the rest untouched). */

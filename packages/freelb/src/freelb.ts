@@ -51,7 +51,7 @@ export function freelb(options: Partial<FreelbOptions> = {}): PerturbationStrate
       const shape = ctx.view.siteShape(ctx.batch);
       let delta: tf.Tensor = o.initMagnitude > 0
         ? maskedUniformInit(createRng(mixSeed(state.seed, ctx.step)), shape, mask, o.initMagnitude, o.norm)[0]
-        : tf.zeros(shape);
+        : tf.fill(shape, 0);
       let grads: GradMap | null = null;
       let lossSum: tf.Tensor = tf.scalar(0);
       for (let t = 0; t < passes; t++) {

@@ -14,7 +14,7 @@ export interface PgdState {
 const SALT = 0x96d;
 
 function start(ctx: StepContext, o: ResolvedPgdOptions, rng: RngState): [tf.Tensor, RngState] {
-  if (!o.randomStart) return [tf.zeros(ctx.view.siteShape(ctx.batch)), rng];
+  if (!o.randomStart) return [tf.fill(ctx.view.siteShape(ctx.batch), 0), rng];
   if (o.initMagnitude === null) return randomBallStart(ctx, rng, o.norm, o.epsilon);
   const mask = ctx.view.siteMask(ctx.batch);
   const result = maskedUniformInit(rng, ctx.view.siteShape(ctx.batch), mask, o.initMagnitude, 'l2');
