@@ -218,3 +218,30 @@ export async function syncCost(reps = 200) {
   }
   return median(times);
 }
+
+/**
+ * The clean training step against the model's own forward pass (inference: `view.forward` with
+ * training off, logits read back), interleaved step by step so both see the same machine load.
+ */
+export async function forwardVsStep(modelName, { steps, warmup }) {
+  const s = setup(modelName, 'clean');
+  const batch = s.spec.batchOf(s.spec.batch);
+  const fwd = [];
+  const step = [];
+  for (let i = 0; i < warmup + steps; i++) {
+    const t0 = performance.now();
+    const logits = s.model.view.forward(batch, null, { training: false });
+    await logits.data();
+    const t1 = performance.now();
+    logits.dispose();
+    await s.trainer.trainStep(batch);
+    const t2 = performance.now();
+    if (i >= warmup) { fwd.push(t1 - t0); step.push(t2 - t1); }
+  }
+  disposeBatch(batch);
+  s.dispose();
+  return {
+    model: modelName, steps, forwardMs: median(fwd), stepMs: median(step),
+    forwardMinMs: Math.min(...fwd), stepMinMs: Math.min(...step),
+  };
+}

@@ -52,7 +52,7 @@ if (flags.render) {
 }
 
 const lib = await import('./lib.mjs');
-const { tf, MODELS, STRATEGIES, timeStrategy, memoryCheck, syncCost } = lib;
+const { tf, MODELS, STRATEGIES, timeStrategy, memoryCheck, syncCost, forwardVsStep } = lib;
 const prepared = await lib.prepare(flags.backend);
 const models = flags.models.split(',').filter(Boolean);
 const wanted = flags.strategies ? flags.strategies.split(',').map((s) => s.trim()) : Object.keys(STRATEGIES);
@@ -71,6 +71,7 @@ console.log(`one read-back (await scalar.data()): ${sync.toFixed(3)} ms`);
 // With --no-memory, keep the memory rows of an earlier run (same model and strategy), if any.
 const earlier = flags['no-memory'] && existsSync(jsonPath) ? JSON.parse(readFileSync(jsonPath, 'utf8')) : null;
 const results = [];
+const forward = [];
 for (const model of models) {
   const spec = MODELS[model];
   if (!spec) throw new Error(`bench: unknown model ${model}; use ${Object.keys(MODELS).join(', ')}`);
@@ -79,6 +80,9 @@ for (const model of models) {
     continue;
   }
   console.log(`\n${spec.title}, batch ${spec.batch}`);
+  const fv = await forwardVsStep(model, { steps: Math.max(steps, 20), warmup: Math.max(warmup, 5) });
+  forward.push(fv);
+  console.log(`forward ${fv.forwardMs.toFixed(1)} ms, clean step ${fv.stepMs.toFixed(1)} ms: step ÷ forward ${(fv.stepMs / fv.forwardMs).toFixed(2)} (minima ${fv.forwardMinMs.toFixed(1)} / ${fv.stepMinMs.toFixed(1)} ms: ${(fv.stepMinMs / fv.forwardMinMs).toFixed(2)})`);
   console.log('| strategy | ms / minibatch | paired clean ms | × clean | full F/B | layer-one F/B | opt steps | overhead |');
   for (const name of wanted) {
     if (!STRATEGIES[name].models.includes(model)) continue;
@@ -103,6 +107,7 @@ for (const model of models) {
 
 // Rows of models not measured this time (e.g. --models mnist --no-memory) come from the earlier run.
 if (earlier) results.push(...earlier.results.filter((r) => !models.includes(r.model)).map((r) => ({ ...r, from: earlier.finishedAt })));
+if (earlier?.forward) forward.push(...earlier.forward.filter((f) => !models.includes(f.model)));
 const run = {
   backend: prepared.backend, device: prepared.device, node: process.version, tfjs: tf.version_core,
   cores: cpus().length, cpu: cpus()[0]?.model, loadBefore, loadAfter: loadavg(), syncMs: sync,
@@ -110,7 +115,7 @@ const run = {
   memorySteps: earlier && flags['no-memory'] ? earlier.memorySteps : memorySteps,
   memoryBatch: earlier && flags['no-memory'] ? earlier.memoryBatch : memoryBatch,
   memoryFrom: earlier && flags['no-memory'] ? earlier.finishedAt : null,
-  finishedAt: new Date().toISOString(), results,
+  finishedAt: new Date().toISOString(), forward, results,
 };
 mkdirSync(dirname(jsonPath), { recursive: true });
 writeFileSync(jsonPath, `${JSON.stringify(run, null, 2)}\n`);

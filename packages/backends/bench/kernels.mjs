@@ -118,6 +118,15 @@ const cases = [
   ['UnsortedSegmentSum', 'embedding grad: 8192 rows x 64 into vocab 20000',
     { x: () => randn([8192, 64], 13), segmentIds: () => tf.tensor1d(Array.from({ length: 8192 }, (_, i) => (i * 7919) % 20000), 'int32') },
     { numSegments: 20000 }, 'cpu kernel loops once per segment; skipped'],
+  ['GatherV2', 'embedding lookup: 8192 ids into a [5000,32] table',
+    { x: () => randn([5000, 32], 16), indices: () => tf.tensor1d(Array.from({ length: 8192 }, (_, i) => (i * 7919) % 5000), 'int32') },
+    { axis: 0, batchDims: 0 }],
+  ['Sum', 'mean-pool numerator: [64,128,32] over axis 1', { x: () => randn([64, 128, 32], 17) }, { axis: [1], keepDims: false }],
+  ['Mean', 'mean over tokens: [64,128,32] over axis 1', { x: () => randn([64, 128, 32], 18) }, { axis: [1], keepDims: false }],
+  ['Sum', 'conv bias gradient: [100,14,14,16] over axes 0-2', { x: () => randn([100, 14, 14, 16], 19) }, { axis: [0, 1, 2], keepDims: false }],
+  ['Transpose', 'identity permutation of [8192,32] (gather gradient)', { x: () => randn([8192, 32], 20) }, { perm: [0, 1] }],
+  ['Sign', 'FGSM/PGD step direction: [64,128,32]', { x: () => randn([64, 128, 32], 21) }, {}],
+  ['Tile', 'broadcast a scalar to [64,128,32] (tf.where with a scalar condition)', { x: () => randn([1, 1, 1], 22) }, { reps: [64, 128, 32] }],
 ];
 for (const [name, what, inputs, attrs, skipBefore] of cases) {
   unregisterWasmTrainingKernels();

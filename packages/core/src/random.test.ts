@@ -79,6 +79,15 @@ describe('the hashed generators', () => {
     expect(Number.isFinite(v[v.length - 1]!)).toBe(true);
   });
 
+  it('neighbouring values of one draw are uncorrelated (lag 1 and lag 2)', () => {
+    const a = fillUniform(4242, new Float32Array(2 ** 16 + 2));
+    for (const lag of [1, 2]) {
+      let c = 0;
+      for (let i = 0; i + lag < a.length; i++) c += (a[i]! - 0.5) * (a[i + lag]! - 0.5) * 12 / (a.length - lag);
+      expect(Math.abs(c)).toBeLessThan(4 / Math.sqrt(a.length));
+    }
+  });
+
   it('draws from neighbouring seeds are uncorrelated', () => {
     const a = fillUniform(1000, new Float32Array(2 ** 16));
     const b = fillUniform(1001, new Float32Array(2 ** 16));

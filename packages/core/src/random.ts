@@ -37,31 +37,34 @@ function hash32(x: number): number {
   return x ^ (x >>> 16);
 }
 
+/** Value i of a draw's stream: lowbias32 of a Weyl sequence keyed by the draw's seed (as in splitmix). */
+function streamAt(key: number, i: number): number {
+  return hash32((key + Math.imul(i, 0x9e3779b9 | 0)) | 0);
+}
+
 /**
- * Fills `out` with uniform values in [lo, hi) (hi itself only by float32 rounding): value i is a keyed hash of (seed, i) with 24 random
- * bits, so a draw is a pure function of its seed. tf.randomUniform / tf.randomNormal run a seedrandom
- * generator per value: 9 ms and 16 ms for [64, 128, 32], against about 1 ms and 3 ms here, which
+ * Fills `out` with uniform values in [lo, hi) (hi itself only by float32 rounding): value i takes 24
+ * random bits of `streamAt(key(seed), i)`, so a draw is a pure function of its seed. tf.randomUniform / tf.randomNormal run a seedrandom
+ * generator per value: 9 ms and 16 ms for [64, 128, 32], against about 2 ms and 5 ms here, which
  * mattered for random starts at the embedding output of a text model.
  */
 export function fillUniform(seed: number, out: Float32Array, lo = 0, hi = 1): Float32Array {
-  const k1 = hash32(seed ^ 0x3c6ef372);
-  const k2 = hash32(seed ^ 0xa54ff53a);
+  const key = hash32(seed ^ 0x3c6ef372);
   const width = (hi - lo) * 2 ** -24;
-  for (let i = 0; i < out.length; i++) out[i] = lo + width * (hash32(hash32(i ^ k1) ^ k2) >>> 8);
+  for (let i = 0; i < out.length; i++) out[i] = lo + width * (streamAt(key, i) >>> 8);
   return out;
 }
 
 /** Standard normal values by the Marsaglia polar method over a hashed uniform stream. */
 export function fillNormal(seed: number, out: Float32Array): Float32Array {
-  const k1 = hash32(seed ^ 0x510e527f);
-  const k2 = hash32(seed ^ 0x9b05688c);
+  const key = hash32(seed ^ 0x510e527f);
   let counter = 0;
   for (let i = 0; i < out.length; i += 2) {
     let u: number, v: number, s: number;
     do {
       // Uniform in (-1, 1), centred in 2^24 cells, so never exactly 0.
-      u = ((hash32(hash32(counter++ ^ k1) ^ k2) >>> 8) + 0.5) * 2 ** -23 - 1;
-      v = ((hash32(hash32(counter++ ^ k1) ^ k2) >>> 8) + 0.5) * 2 ** -23 - 1;
+      u = ((streamAt(key, counter++) >>> 8) + 0.5) * 2 ** -23 - 1;
+      v = ((streamAt(key, counter++) >>> 8) + 0.5) * 2 ** -23 - 1;
       s = u * u + v * v;
     } while (s >= 1);
     const scale = Math.sqrt((-2 * Math.log(s)) / s);
