@@ -1,5 +1,5 @@
 import { ClipByValue, Multiply, Sign, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import { originalWasmKernels, release, run, type WasmBackendLike } from './wasm-ops.js';
+import { originalWasmKernels, release, run, scalarInfo, type WasmBackendLike } from './wasm-ops.js';
 
 /** 2^75 twice: lifts the smallest float32 denormal (2^-149) above 1, so every nonzero x saturates. */
 const LIFT = 2 ** 75;
@@ -15,8 +15,7 @@ function signViaSaturation(args: { inputs: { x?: TensorInfo }; backend: WasmBack
   const { inputs, backend } = args;
   const x = inputs.x!;
   if (x.dtype !== 'float32') return originalWasmKernels.get(Sign)!.kernelFunc(args as never) as TensorInfo;
-  const scalar = (v: number): TensorInfo => ({ dataId: backend.write(new Float32Array([v]), [], 'float32'), shape: [], dtype: 'float32' });
-  const lift = scalar(LIFT);
+  const lift = scalarInfo(backend, LIFT);
   const once = run(backend, Multiply, { a: x, b: lift });
   const twice = run(backend, Multiply, { a: once, b: lift });
   const out = run(backend, ClipByValue, { x: twice }, { clipValueMin: -1, clipValueMax: 1 });

@@ -2,7 +2,7 @@ import {
   AvgPool, Mean, Multiply, Reshape, Sum, util,
   type KernelConfig, type KernelFunc, type SumAttrs, type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { originalWasmKernels, release, run, type WasmBackendLike } from './wasm-ops.js';
+import { originalWasmKernels, release, run, scalarInfo, type WasmBackendLike } from './wasm-ops.js';
 
 type ReduceArgs = { inputs: { x?: TensorInfo }; attrs: SumAttrs; backend: WasmBackendLike };
 
@@ -38,7 +38,7 @@ function reduceViaAvgPool(kernelName: typeof Sum | typeof Mean) {
     const owned = [image, mean];
     let result = mean;
     if (kernelName === Sum) {
-      const count = { dataId: backend.write(new Float32Array([k]), [], 'float32'), shape: [], dtype: 'float32' as const };
+      const count = scalarInfo(backend, k);
       result = run(backend, Multiply, { a: mean, b: count });
       owned.push(count, result);
     }

@@ -29,6 +29,11 @@ export function run(
   return out;
 }
 
+/** A float32 scalar written straight to the backend (free it with `release`). */
+export function scalarInfo(backend: WasmBackendLike, value: number): TensorInfo {
+  return { dataId: backend.write(new Float32Array([value]), [], 'float32'), shape: [], dtype: 'float32' };
+}
+
 /** Frees intermediate results made by `run` (each holds one backend reference). */
 export function release(backend: WasmBackendLike, ...infos: TensorInfo[]): void {
   for (const info of infos) backend.disposeData(info.dataId);
