@@ -88,6 +88,15 @@ describe('the hashed generators', () => {
     }
   });
 
+  it('normal: the ziggurat tail and wedges give the right two-sided tail masses (|x| > 1, 3, r = 3.4426)', () => {
+    const v = fillNormal(2024, new Float32Array(2 ** 18));
+    for (const [z, mass] of [[1, 0.31731050786291415], [3, 0.0026997960632601913], [3.442619855899, 0.0005761085123916405]]) {
+      const share = v.filter((x) => Math.abs(x) > z!).length / v.length;
+      expect(Math.abs(share - mass!)).toBeLessThan(4 * Math.sqrt(mass! * (1 - mass!) / v.length));
+    }
+    expect(v.every((x) => Number.isFinite(x))).toBe(true);
+  });
+
   it('draws from neighbouring seeds are uncorrelated', () => {
     const a = fillUniform(1000, new Float32Array(2 ** 16));
     const b = fillUniform(1001, new Float32Array(2 ** 16));
