@@ -35,11 +35,13 @@ function goals(run, peer) {
     const v = free.perOptimizerStepMs / free.cleanMs;
     out.push(`- FreeAT time per optimizer step ≤ 1.05 × clean (MNIST): ${f2(v)} → **${v <= 1.05 ? 'met' : 'not met'}**.`);
   }
-  const yopo = get('mnist', 'yopo-pmp 5-3');
-  const pgd = get('mnist', 'pgd-10');
-  if (yopo && pgd) {
-    const v = yopo.medianMs / pgd.medianMs;
-    out.push(`- YOPO-5-3 ≤ 0.55 × PGD-10 per minibatch (MNIST): ${f2(v)} → **${v <= 0.55 ? 'met' : 'not met'}**.`);
+  for (const model of ['mnist', 'smallcnn']) {
+    const yopo = get(model, 'yopo-pmp 5-3');
+    const pgd = get(model, 'pgd-10');
+    if (!yopo || !pgd) continue;
+    // Each row's × clean is against its own interleaved clean step, which cancels the machine's drift between rows.
+    const v = yopo.ratio / pgd.ratio;
+    out.push(`- YOPO-5-3 ≤ 0.55 × PGD-10 per minibatch (${model}): ${f2(yopo.ratio)} ÷ ${f2(pgd.ratio)} clean steps = ${f2(v)} (raw medians ${f1(yopo.medianMs)} ÷ ${f1(pgd.medianMs)} ms = ${f2(yopo.medianMs / pgd.medianMs)}) → **${v <= 0.55 ? 'met' : 'not met'}**.`);
   }
   if (peer && run.backend === 'wasm') {
     const ratios = peer.results.map((row) => {
