@@ -113,6 +113,12 @@ describe('probe with a layer-one split', () => {
     expect(ctx.passes.snapshot()).toMatchObject({ layerOneForward: 2, layerOneBackward: 2 });
     expect(() => probeLayerOne(ctx, { delta, wrtDelta: true })).toThrow(/exactly one of "objective" and "costate" \(received neither\)/);
     expect(() => probeLayerOne(ctx, { delta, costate: c, objective: (z) => tf.sum(z), wrtDelta: true })).toThrow(/received both/);
+    const before = tf.memory().numTensors;
+    const wrong = tf.ones([5, 1]);
+    expect(() => probeLayerOne(ctx, { delta, costate: wrong, wrtDelta: true }))
+      .toThrow(/"costate" must have layer one's output shape \[5, \d+\] \(received \[5, 1\]\)/);
+    wrong.dispose();
+    expect(tf.memory().numTensors).toBe(before);
     tf.dispose([delta, c, byObjective.value as tf.Scalar, byObjective.deltaGrad as tf.Tensor, bySeed.deltaGrad as tf.Tensor,
       ...Object.values(byObjective.paramGrads ?? {}), ...Object.values(bySeed.paramGrads ?? {})]);
     disposeBatch(ctx.batch);

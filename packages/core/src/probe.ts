@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { StepContext } from './contract.js';
-import { AdvtrainError } from './errors.js';
+import { AdvtrainError, assertArgument } from './errors.js';
 import type { GradMap } from './grad-map.js';
 import { scoped } from './tensor-tree.js';
 import type { Batch } from './views/types.js';
@@ -107,11 +107,8 @@ function release(loss: tf.Scalar, logits: tf.Tensor | null): { loss: tf.Scalar; 
 
 const layerOneShapes = new WeakMap<object, Map<string, number[]>>();
 
-/**
- * A zero tensor shaped like layer one's output, to read ∂L/∂z through. The
- * shape is found once per input shape (a shape query, not counted as a pass).
- */
-function layerOneTap(ctx: StepContext, delta: tf.Tensor | null): tf.Tensor {
+/** Layer one's output shape for this batch's input shape, found once (a shape query, not counted as a pass). */
+function layerOneShape(ctx: StepContext, delta: tf.Tensor | null): number[] {
   const split = requireLayerOne(ctx);
   let shapes = layerOneShapes.get(split);
   if (!shapes) layerOneShapes.set(split, shapes = new Map());
@@ -123,7 +120,12 @@ function layerOneTap(ctx: StepContext, delta: tf.Tensor | null): tf.Tensor {
     z.dispose();
     shapes.set(key, shape);
   }
-  return tf.fill(shape, 0);
+  return shape;
+}
+
+/** A zero tensor shaped like layer one's output, to read ∂L/∂z through. */
+function layerOneTap(ctx: StepContext, delta: tf.Tensor | null): tf.Tensor {
+  return tf.fill(layerOneShape(ctx, delta), 0);
 }
 
 export function requireLayerOne(ctx: StepContext) {
@@ -161,6 +163,13 @@ export function probeLayerOne(ctx: StepContext, request: LayerOneRequest): {
     throw new AdvtrainError('ADVTRAIN_INVALID_ARGUMENT',
       `@advtrain/core: probeLayerOne needs exactly one of "objective" and "costate" (received ${objective ? 'both' : 'neither'}).`);
   }
+  if (costate) {
+    // tfjs does not check a seed's shape (a wrong one would broadcast silently); checked before any
+    // kernel runs, because tensors saved for a backward pass leak when the pass throws.
+    const expected = layerOneShape(ctx, request.delta);
+    assertArgument(costate.shape.join(',') === expected.join(','), () =>
+      `@advtrain/core: probeLayerOne's "costate" must have layer one's output shape [${expected.join(', ')}] (received [${costate.shape.join(', ')}]).`);
+  }
   const params = request.wrtParams ? split.variables : [];
   return scoped('probeLayerOne', () => {
     let value: tf.Scalar | null = null;
@@ -171,10 +180,11 @@ export function probeLayerOne(ctx: StepContext, request: LayerOneRequest): {
       value = tf.keep((objective as (z: tf.Tensor) => tf.Scalar)(layerOne()));
       return value;
     };
-    ctx.passes.record('layerOneForward');
     const xs = [...(request.wrtDelta ? [request.delta] : []), ...params];
+    // A co-state with nothing to differentiate asks for nothing: no pass is run or counted.
+    if (xs.length === 0 && costate) return { value: null, deltaGrad: null, paramGrads: null };
+    ctx.passes.record('layerOneForward');
     if (xs.length === 0) {
-      if (costate) return { value: null, deltaGrad: null, paramGrads: null };
       f();
       return { value: release(value as unknown as tf.Scalar, null).loss, deltaGrad: null, paramGrads: null };
     }
