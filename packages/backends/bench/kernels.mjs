@@ -2,23 +2,12 @@
 // before/after registerWasmTrainingKernels. Run `pnpm build` first, then `pnpm bench`.
 // Options: RUNS=n (default 10), WEBGPU=0 to skip webgpu.
 import * as tf from '@tensorflow/tfjs-core';
+import { randn } from './data.mjs';
 import '@tensorflow/tfjs-backend-cpu';
 import { prepareBackend, registerWasmTrainingKernels, unregisterWasmTrainingKernels } from '../dist/index.js';
 
 const RUNS = Number(process.env.RUNS ?? 10);
 let WARMUP = 2;
-
-function seeded(size, seed) {
-  const out = new Float32Array(size);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 32 - 0.5;
-  }
-  return out;
-}
-const randn = (shape, seed, scale = 1) =>
-  tf.mul(tf.tensor(seeded(shape.reduce((a, b) => a * b, 1), seed), shape), scale);
 
 /** Median wall time (ms) of `runs` calls after `WARMUP` calls; `fn` may be async. */
 async function median(fn, runs = RUNS) {

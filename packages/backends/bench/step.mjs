@@ -3,24 +3,13 @@
 // Run `pnpm --filter @advtrain/backends build` first, then `node packages/backends/bench/step.mjs`.
 // Options: RUNS=n (default 25), BATCH=n (default 100), MODES=native,conv2d,... (default: all), PROFILE=0.
 import * as tf from '@tensorflow/tfjs-core';
+import { randn } from './data.mjs';
 import { prepareBackend, registerWasmTrainingKernels } from '../dist/index.js';
 
 const RUNS = Number(process.env.RUNS ?? 25);
 const WARMUP = 5;
 const BATCH = Number(process.env.BATCH ?? 100);
 const MODES = (process.env.MODES ?? 'native,conv2d,sub-pixel').split(',');
-
-function seeded(size, seed) {
-  const out = new Float32Array(size);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 32 - 0.5;
-  }
-  return out;
-}
-const randn = (shape, seed, scale = 1) =>
-  tf.tidy(() => tf.mul(tf.tensor(seeded(shape.reduce((a, b) => a * b, 1), seed), shape), scale));
 
 async function median(fn) {
   for (let i = 0; i < WARMUP; i++) await fn();
