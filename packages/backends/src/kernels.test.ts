@@ -34,6 +34,12 @@ const convCases: ConvCase[] = [
   { x: [2, 5, 6, 2], k: [2, 2], cout: 3, strides: [3, 2], pad: [[0, 0], [3, 4], [0, 5], [0, 0]] },
   { x: [1, 9, 4, 3], k: [5, 3], cout: 1, strides: [3, 1], pad: 'valid' },
   { x: [3, 11, 13, 1], k: [3, 5], cout: 2, strides: [2, 3], pad: 'same' },
+  // C_in ≥ 8 with sizes divisible by the stride: sub-pixel runs one conv per phase group.
+  { x: [2, 14, 14, 8], k: [4, 4], cout: 5, strides: [2, 2], pad: 'same' },
+  { x: [2, 10, 12, 9], k: [3, 3], cout: 4, strides: [2, 2], pad: 'same' },
+  { x: [1, 12, 9, 8], k: [5, 2], cout: 3, strides: [3, 1], pad: [[0, 0], [2, 1], [0, 1], [0, 0]] },
+  { x: [2, 8, 8, 8], k: [2, 2], cout: 3, strides: [2, 2], pad: 'valid' },
+  { x: [1, 9, 12, 8], k: [3, 4], cout: 2, strides: [3, 4], pad: [[0, 0], [4, 0], [0, 3], [0, 0]] },
 ];
 const DX_MODES: Conv2dBackpropInputMode[] = ['sub-pixel', 'conv2d'];
 const label = (c: { x: number[]; k: number[]; strides: number[]; pad: Pad }) =>
