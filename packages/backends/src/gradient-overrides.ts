@@ -16,10 +16,7 @@ function broadcastToInput(dy: Tensor, x: Tensor, attrs: NamedAttrMap): { broadca
 const sumGrad: GradConfig = {
   kernelName: Sum,
   inputsToSave: ['x'],
-  gradFunc: (dy, saved, attrs) => {
-    const { broadcast } = broadcastToInput(dy as Tensor, saved[0]!, attrs);
-    return { x: () => broadcast };
-  },
+  gradFunc: (dy, saved, attrs) => ({ x: () => broadcastToInput(dy as Tensor, saved[0]!, attrs).broadcast }),
 };
 
 const meanGrad: GradConfig = {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  accumulateGrads, ascentDirection, assertArgument, clampKeepsRange, clampToRange, clipLinf, createRng, defineStrategy,
+  accumulateGrads, ascentDirection, ascentStep, assertArgument, clampKeepsRange, createRng, defineStrategy,
   maskedUniformInit, probe, probeLayerOne, projectL2, randomUniform,
   type GradMap, type PerturbationStrategy, type RngState, type StepContext,
 } from '@advtrain/core';
@@ -112,9 +112,8 @@ function imageStep(ctx: StepContext, state: YopoPmpState, o: YopoPmpOptions) {
     const costate = full.layerOneGrad as tf.Tensor;
     for (let s = 0; s < o.innerSteps; s++) {
       const { deltaGrad } = probeLayerOne(ctx, { delta: eta, costate, wrtDelta: true, clampInput: !inRange });
-      const moved = clipLinf(tf.add(eta, tf.mul(tf.sign(deltaGrad as tf.Tensor), o.stepSize)), o.epsilon);
-      const next = range ? clampToRange(ctx.batch.x, moved, range) : moved;
-      tf.dispose([deltaGrad as tf.Tensor, eta, ...(moved === next ? [] : [moved])]);
+      const next = ascentStep(ctx, eta, deltaGrad as tf.Tensor, { norm: 'linf', stepSize: o.stepSize, epsilon: o.epsilon });
+      tf.dispose([deltaGrad as tf.Tensor, eta]);
       eta = next;
       inRange = exact;
     }

@@ -2,7 +2,7 @@ import {
   Conv2D, Conv2DBackpropInput, GatherNd, PadV2, Reshape, Reverse, Transpose, type KernelConfig, type KernelFunc, type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { backpropInputGeometry, type BackpropInputArgs } from './Conv2DBackpropInput.js';
-import { cropHW, release, run } from './wasm-ops.js';
+import { cropHW, release, run, writeInfo } from './wasm-ops.js';
 
 interface AxisPlan {
   /** Sub-filter taps, ceil(k / s). */
@@ -72,15 +72,30 @@ export function conv2DBackpropInputSubPixel(args: BackpropInputArgs): TensorInfo
   // (A transpose and a strided Slice, a JS loop per row on wasm, cost about three times as much.)
   const rowsOf = run(backend, Reshape, { x: phases }, { shape: [n * ph.rows * pw.rows * sh * sw, cin] });
   const index = depthToSpaceRows(n, h, w, ph, pw, sh, sw);
-  const indices = { dataId: backend.write(index, [index.length, 1], 'int32'), shape: [index.length, 1], dtype: 'int32' as const };
+  const indices = writeInfo(backend, index, [index.length, 1]);
   const gathered = run(backend, GatherNd, { params: rowsOf, indices });
   const dx = run(backend, Reshape, { x: gathered }, { shape: [n, h, w, cin] });
   release(backend, phases, rowsOf, indices, gathered);
   return dx;
 }
 
+/** Index arrays by geometry: every training step asks for the same few, once per conv layer and pass. */
+const rowsCache = new Map<string, Int32Array>();
+const ROWS_CACHE_SIZE = 16;
+
 /** Row of the [n·rows_h·rows_w·s_h·s_w, C_in] phase output that holds each dx pixel, in dx order. */
 function depthToSpaceRows(n: number, h: number, w: number, ph: AxisPlan, pw: AxisPlan, sh: number, sw: number): Int32Array {
+  const key = [n, h, w, ph.rows, ph.offset, pw.rows, pw.offset, sh, sw].join(',');
+  let rows = rowsCache.get(key);
+  if (rows === undefined) {
+    rows = buildDepthToSpaceRows(n, h, w, ph, pw, sh, sw);
+    if (rowsCache.size >= ROWS_CACHE_SIZE) rowsCache.delete(rowsCache.keys().next().value as string);
+    rowsCache.set(key, rows);
+  }
+  return rows;
+}
+
+function buildDepthToSpaceRows(n: number, h: number, w: number, ph: AxisPlan, pw: AxisPlan, sh: number, sw: number): Int32Array {
   const rowH = new Int32Array(h);
   const colW = new Int32Array(w);
   for (let i = 0; i < h; i++) rowH[i] = Math.floor((i + ph.offset) / sh) * pw.rows * sh * sw + ((i + ph.offset) % sh) * sw;

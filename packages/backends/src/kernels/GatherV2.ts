@@ -2,7 +2,7 @@ import {
   backend_util, GatherNd, GatherV2, Reshape,
   type GatherV2Attrs, type KernelConfig, type KernelFunc, type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { originalWasmKernels, release, run, type WasmBackendLike } from './wasm-ops.js';
+import { release, run, runOriginal, type WasmBackendLike } from './wasm-ops.js';
 
 type GatherArgs = { inputs: { x?: TensorInfo; indices?: TensorInfo }; attrs: GatherV2Attrs; backend: WasmBackendLike };
 
@@ -20,7 +20,7 @@ function gatherV2ViaGatherNd(args: GatherArgs): TensorInfo {
   const info = backend_util.segment_util.collectGatherOpShapeInfo(
     x as never, indices as never, axis, attrs.batchDims);
   if (info.batchSize !== 1 || info.outerSize !== 1 || indices.dtype !== 'int32') {
-    return originalWasmKernels.get(GatherV2)!.kernelFunc(args as never) as TensorInfo;
+    return runOriginal(GatherV2, args);
   }
   // Same bound check and message as tfjs-backend-wasm (GatherNd itself does not check).
   const values = backend.readSync(indices.dataId) as Int32Array;

@@ -2,17 +2,11 @@ import {
   Cast, Identity, Transpose,
   type CastAttrs, type DataId, type KernelConfig, type KernelFunc, type TensorInfo, type TransposeAttrs,
 } from '@tensorflow/tfjs-core';
-import { originalWasmKernels } from './wasm-ops.js';
+import { runOriginal } from './wasm-ops.js';
 
 /** The part of BackendWasm a shared-buffer kernel needs (tfjs-backend-wasm counts references per buffer). */
 interface RefCountingBackend {
   incRef(dataId: DataId): void;
-}
-
-function original(name: string): KernelFunc {
-  const config = originalWasmKernels.get(name);
-  if (config === undefined) throw new Error(`@advtrain/backends: the original wasm "${name}" kernel is not registered.`);
-  return config.kernelFunc;
 }
 
 function share(x: TensorInfo, backend: unknown, shape: readonly number[] = x.shape): TensorInfo {
@@ -31,7 +25,7 @@ export const identityConfig: KernelConfig = {
   backendName: 'wasm',
   kernelFunc: ((args: { inputs: { x?: TensorInfo }; backend: unknown }) => {
     const x = args.inputs.x!;
-    return x.dtype === 'string' ? original(Identity)(args as never) : share(x, args.backend);
+    return x.dtype === 'string' ? runOriginal(Identity, args) : share(x, args.backend);
   }) as unknown as KernelFunc,
 };
 
@@ -41,7 +35,7 @@ export const castConfig: KernelConfig = {
   backendName: 'wasm',
   kernelFunc: ((args: { inputs: { x?: TensorInfo }; attrs: CastAttrs; backend: unknown }) => {
     const x = args.inputs.x!;
-    return x.dtype === args.attrs.dtype && x.dtype !== 'string' ? share(x, args.backend) : original(Cast)(args as never);
+    return x.dtype === args.attrs.dtype && x.dtype !== 'string' ? share(x, args.backend) : runOriginal(Cast, args);
   }) as unknown as KernelFunc,
 };
 
@@ -61,7 +55,7 @@ export const transposeConfig: KernelConfig = {
   kernelFunc: ((args: { inputs: { x?: TensorInfo }; attrs: TransposeAttrs; backend: unknown }) => {
     const x = args.inputs.x!;
     const { perm } = args.attrs;
-    if (x.dtype === 'string' || !keepsLayout(x.shape, perm)) return original(Transpose)(args as never);
+    if (x.dtype === 'string' || !keepsLayout(x.shape, perm)) return runOriginal(Transpose, args);
     return share(x, args.backend, perm.map((axis) => x.shape[axis]!));
   }) as unknown as KernelFunc,
 };

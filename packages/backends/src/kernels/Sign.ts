@@ -1,5 +1,5 @@
 import { ClipByValue, Multiply, Sign, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import { originalWasmKernels, release, run, scalarInfo, type WasmBackendLike } from './wasm-ops.js';
+import { release, run, runOriginal, scalarInfo, type WasmBackendLike } from './wasm-ops.js';
 
 /** 2^75 twice: lifts the smallest float32 denormal (2^-149) above 1, so every nonzero x saturates. */
 const LIFT = 2 ** 75;
@@ -14,7 +14,7 @@ const LIFT = 2 ** 75;
 function signViaSaturation(args: { inputs: { x?: TensorInfo }; backend: WasmBackendLike }): TensorInfo {
   const { inputs, backend } = args;
   const x = inputs.x!;
-  if (x.dtype !== 'float32') return originalWasmKernels.get(Sign)!.kernelFunc(args as never) as TensorInfo;
+  if (x.dtype !== 'float32') return runOriginal(Sign, args);
   const lift = scalarInfo(backend, LIFT);
   const once = run(backend, Multiply, { a: x, b: lift });
   const twice = run(backend, Multiply, { a: once, b: lift });

@@ -2,7 +2,7 @@ import {
   AvgPool, Mean, Multiply, Reshape, Sum, util,
   type KernelConfig, type KernelFunc, type SumAttrs, type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { originalWasmKernels, release, run, scalarInfo, type WasmBackendLike } from './wasm-ops.js';
+import { release, run, runOriginal, scalarInfo, type WasmBackendLike } from './wasm-ops.js';
 
 type ReduceArgs = { inputs: { x?: TensorInfo }; attrs: SumAttrs; backend: WasmBackendLike };
 
@@ -30,7 +30,7 @@ function reduceViaAvgPool(kernelName: typeof Sum | typeof Mean) {
     const x = inputs.x!;
     const axes = util.parseAxisParam(attrs.axis, x.shape);
     const dims = x.dtype === 'float32' ? poolableReduction(x.shape, axes) : null;
-    if (dims === null) return originalWasmKernels.get(kernelName)!.kernelFunc(args as never) as TensorInfo;
+    if (dims === null) return runOriginal(kernelName, args);
     const [a, k, c] = dims;
     const outShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d)).filter((_, i) => attrs.keepDims || !axes.includes(i));
     const image = run(backend, Reshape, { x }, { shape: [a, k, 1, c] });

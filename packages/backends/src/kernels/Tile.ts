@@ -2,7 +2,7 @@ import {
   Fill, Multiply, Reshape, Tile,
   type KernelConfig, type KernelFunc, type TensorInfo, type TileAttrs,
 } from '@tensorflow/tfjs-core';
-import { originalWasmKernels, release, run, type WasmBackendLike } from './wasm-ops.js';
+import { release, run, runOriginal, type WasmBackendLike } from './wasm-ops.js';
 
 /** XNNPACK's binary operators take at most 6 dimensions. */
 const MAX_DIMS = 6;
@@ -25,7 +25,7 @@ function tileViaBroadcast(args: { inputs: { x?: TensorInfo }; attrs: TileAttrs; 
     return run(backend, Fill, {}, { shape: outShape, value, dtype: x.dtype });
   }
   if (x.dtype !== 'float32' || 2 * x.shape.length > MAX_DIMS) {
-    return originalWasmKernels.get(Tile)!.kernelFunc(args as never) as TensorInfo;
+    return runOriginal(Tile, args);
   }
   const interleaved = x.shape.flatMap((d) => [1, d]);
   const target = x.shape.flatMap((d, i) => [reps[i]!, d]);

@@ -2,7 +2,7 @@ import {
   Cast, Multiply, Reshape, ScatterNd, UnsortedSegmentSum,
   type KernelConfig, type KernelFunc, type TensorInfo, type UnsortedSegmentSumAttrs,
 } from '@tensorflow/tfjs-core';
-import { release, run, type WasmBackendLike } from './wasm-ops.js';
+import { release, run, writeInfo, type WasmBackendLike } from './wasm-ops.js';
 
 /**
  * UnsortedSegmentSum (the gradient of gather, e.g. of an embedding lookup) through the native
@@ -35,8 +35,8 @@ export function unsortedSegmentSumViaScatter(args: {
   if (bad) {
     const safe = Int32Array.from(values, (v) => (v < 0 || v >= numSegments ? 0 : v));
     const keep = Float32Array.from(values, (v) => (v < 0 || v >= numSegments ? 0 : 1));
-    indices = { dataId: backend.write(safe, [rows], 'int32'), shape: [rows], dtype: 'int32' };
-    const maskF = { dataId: backend.write(keep, [rows, 1], 'float32'), shape: [rows, 1], dtype: 'float32' as const };
+    indices = writeInfo(backend, safe, [rows]);
+    const maskF = writeInfo(backend, keep, [rows, 1]);
     const mask = x.dtype === 'float32' ? maskF : run(backend, Cast, { x: maskF }, { dtype: x.dtype });
     const masked = run(backend, Multiply, { a: updates, b: mask }, {});
     owned.push(indices, maskF, masked);

@@ -29,9 +29,22 @@ export function run(
   return out;
 }
 
+/** The kernel a replacement took over, run on the inputs the replacement leaves to it. */
+export function runOriginal(kernelName: string, args: object): TensorInfo {
+  const config = originalWasmKernels.get(kernelName);
+  if (config === undefined) throw new Error(`@advtrain/backends: the original wasm "${kernelName}" kernel is not registered.`);
+  return config.kernelFunc(args as never) as TensorInfo;
+}
+
+/** Values written straight to the backend as an int32 or float32 tensor (free it with `release`). */
+export function writeInfo(backend: WasmBackendLike, values: Float32Array | Int32Array, shape: number[]): TensorInfo {
+  const dtype = values instanceof Int32Array ? 'int32' : 'float32';
+  return { dataId: backend.write(values, shape, dtype), shape, dtype };
+}
+
 /** A float32 scalar written straight to the backend (free it with `release`). */
 export function scalarInfo(backend: WasmBackendLike, value: number): TensorInfo {
-  return { dataId: backend.write(new Float32Array([value]), [], 'float32'), shape: [], dtype: 'float32' };
+  return writeInfo(backend, Float32Array.of(value), []);
 }
 
 /** Frees intermediate results made by `run` (each holds one backend reference). */
