@@ -8,5 +8,6 @@ export { installWebGpu, type WebGpuAdapterReport } from './webgpu.js';
 export type { ModuleImporter } from './importer.js';
 export {
   registerWasmTrainingKernels, unregisterWasmTrainingKernels, WASM_TRAINING_KERNELS,
-  type WasmTrainingKernelOptions, type Conv2dBackpropInputMode,
+  type WasmTrainingKernelOptions, type Conv2dBackpropInputMode, type Conv2dBackpropFilterMode,
 } from './kernels/register.js';
+export { loadSimdKernels, simdStatusOf, type SimdStatus } from './kernels/simd/module.js';

@@ -2,7 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { backend_util } from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { prepareBackend, registerWasmTrainingKernels, type Conv2dBackpropInputMode } from './index.js';
+import {
+  prepareBackend, registerWasmTrainingKernels, type Conv2dBackpropFilterMode, type Conv2dBackpropInputMode,
+} from './index.js';
 import { cpuReferenceVsWasm, cpuVsWasm, runOn, seeded } from './test-support/parity.js';
 
 type Pad = 'same' | 'valid' | number | backend_util.ExplicitPadding;
@@ -40,8 +42,19 @@ const convCases: ConvCase[] = [
   { x: [1, 12, 9, 8], k: [5, 2], cout: 3, strides: [3, 1], pad: [[0, 0], [2, 1], [0, 1], [0, 0]] },
   { x: [2, 8, 8, 8], k: [2, 2], cout: 3, strides: [2, 2], pad: 'valid' },
   { x: [1, 9, 12, 8], k: [3, 4], cout: 2, strides: [3, 4], pad: [[0, 0], [4, 0], [0, 3], [0, 0]] },
+  // SIMD kernels (simd.test.ts says which path each takes): the MNIST layers at full width, C_out with
+  // 16- and 4-wide tiles, odd C_in, C_in with 16- and 4-wide spans, filter-row spans, odd batches,
+  // padding wider than the filter.
+  { x: [3, 28, 28, 1], k: [4, 4], cout: 16, strides: [2, 2], pad: 'same' },
+  { x: [3, 14, 14, 16], k: [4, 4], cout: 32, strides: [2, 2], pad: 'same' },
+  { x: [2, 9, 8, 3], k: [3, 3], cout: 20, strides: [2, 2], pad: 'same' },
+  { x: [1, 7, 9, 5], k: [2, 3], cout: 12, strides: [1, 2], pad: [[0, 0], [2, 1], [0, 3], [0, 0]] },
+  { x: [3, 10, 9, 20], k: [3, 3], cout: 8, strides: [2, 1], pad: 'valid' },
+  { x: [2, 8, 10, 2], k: [3, 2], cout: 4, strides: [2, 2], pad: [[0, 0], [4, 5], [3, 1], [0, 0]] },
+  { x: [3, 11, 7, 4], k: [5, 5], cout: 3, strides: [3, 2], pad: 'same' },
 ];
-const DX_MODES: Conv2dBackpropInputMode[] = ['sub-pixel', 'conv2d'];
+const DX_MODES: Conv2dBackpropInputMode[] = ['simd', 'sub-pixel', 'conv2d'];
+const DW_MODES: Conv2dBackpropFilterMode[] = ['simd', 'conv2d'];
 const label = (c: { x: number[]; k: number[]; strides: number[]; pad: Pad }) =>
   `x=[${c.x}] k=${c.k.join('x')} s=${c.strides.join(',')} pad=${JSON.stringify(c.pad)}`;
 
@@ -49,9 +62,18 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm equal cpu', () =>
   for (const c of convCases) {
     const filterShape: [number, number, number, number] = [c.k[0], c.k[1], c.x[3], c.cout];
     const info = backend_util.computeConv2DInfo(c.x, filterShape, c.strides, 1, c.pad);
-    it(`dW ${label(c)}`, () => cpuVsWasm(() => tf.engine().runKernel('Conv2DBackpropFilter',
-      { x: t4(c.x, 1), dy: t4(info.outShape, 2) },
-      { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape } as never) as tf.Tensor));
+    for (const mode of DW_MODES) {
+      it(`dW (${mode}) ${label(c)}`, async () => {
+        registerWasmTrainingKernels({ conv2dBackpropFilter: mode });
+        try {
+          await cpuVsWasm(() => tf.engine().runKernel('Conv2DBackpropFilter',
+            { x: t4(c.x, 1), dy: t4(info.outShape, 2) },
+            { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape } as never) as tf.Tensor);
+        } finally {
+          registerWasmTrainingKernels();
+        }
+      });
+    }
     for (const mode of DX_MODES) {
       it(`dx (${mode}) ${label(c)}`, async () => {
         registerWasmTrainingKernels({ conv2dBackpropInput: mode });

@@ -93,7 +93,14 @@ describe('prepareBackend', () => {
     expect(tf.getKernel('MaxPoolGrad', 'wasm')).toBeDefined();
     registerWasmTrainingKernels();
     expect(() => registerWasmTrainingKernels({ conv2dBackpropInput: 'fast' as never }))
-      .toThrow(`option "conv2dBackpropInput" must be 'sub-pixel', 'conv2d' or 'native' (received "fast")`);
+      .toThrow(`option "conv2dBackpropInput" must be 'simd', 'sub-pixel', 'conv2d' or 'native' (received "fast")`);
+    expect(() => registerWasmTrainingKernels({ conv2dBackpropFilter: 'native' as never }))
+      .toThrow(`option "conv2dBackpropFilter" must be 'simd' or 'conv2d' (received "native")`);
+    const dw = tf.getKernel('Conv2DBackpropFilter', 'wasm');
+    registerWasmTrainingKernels({ conv2dBackpropFilter: 'conv2d' });
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')?.kernelFunc).not.toBe(dw?.kernelFunc);
+    registerWasmTrainingKernels();
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')?.kernelFunc).toBe(dw?.kernelFunc);
     // Switching between our two implementations replaces the kernel; switching back restores it.
     registerWasmTrainingKernels({ conv2dBackpropInput: 'conv2d' });
     expect(tf.getKernel('Conv2DBackpropInput', 'wasm')).not.toBe(ours);

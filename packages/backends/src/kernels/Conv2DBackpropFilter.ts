@@ -2,20 +2,16 @@ import {
   backend_util, Conv2D, Conv2DBackpropFilter, Transpose,
   type Conv2DBackpropFilterAttrs, type KernelConfig, type KernelFunc, type TensorInfo,
 } from '@tensorflow/tfjs-core';
+import { conv2dFilterGradSimd } from './simd/conv2d-filter-grad.js';
 import { cropHW, release, run, shape4D, type WasmBackendLike } from './wasm-ops.js';
 
-/**
- * dW as one native conv2d: x becomes the input with batch and channel axes swapped
- * ([C_in, H, W, B]), dy becomes the filter ([oh, ow, B, C_out]) and the forward stride
- * becomes the dilation. The result [C_in, kh', kw', C_out] is cropped to the filter
- * size and transposed to [kh, kw, C_in, C_out].
- */
-export function conv2DBackpropFilterViaConv2D(args: {
+interface BackpropFilterArgs {
   inputs: { x?: TensorInfo; dy?: TensorInfo };
   attrs: Conv2DBackpropFilterAttrs;
   backend: WasmBackendLike;
-}): TensorInfo {
-  const { inputs, attrs, backend } = args;
+}
+
+function filterGeometry({ inputs, attrs }: BackpropFilterArgs) {
   const x = inputs.x!;
   const dy = inputs.dy!;
   if (attrs.dataFormat === 'NCHW') {
@@ -23,6 +19,18 @@ export function conv2DBackpropFilterViaConv2D(args: {
   }
   const info = backend_util.computeConv2DInfo(
     shape4D(x, Conv2DBackpropFilter, 'x'), attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  return { x, dy, info };
+}
+
+/**
+ * dW as one native conv2d: x becomes the input with batch and channel axes swapped
+ * ([C_in, H, W, B]), dy becomes the filter ([oh, ow, B, C_out]) and the forward stride
+ * becomes the dilation. The result [C_in, kh', kw', C_out] is cropped to the filter
+ * size and transposed to [kh, kw, C_in, C_out].
+ */
+export function conv2DBackpropFilterViaConv2D(args: BackpropFilterArgs): TensorInfo {
+  const { backend } = args;
+  const { x, dy, info } = filterGeometry(args);
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padInfo } = info;
   // Only the rows/columns the forward pass reached need padding; extra output is cropped below.
   const bottom = Math.max(0, (info.outHeight - 1) * sh + kh - info.inHeight - padInfo.top);
@@ -46,6 +54,18 @@ export function conv2DBackpropFilterViaConv2D(args: {
   release(backend, cropped);
   return dw;
 }
+
+/** dW by the WebAssembly SIMD module where it applies (C_out a multiple of 4), else as one conv2d. */
+export function conv2DBackpropFilterSimd(args: BackpropFilterArgs): TensorInfo {
+  const { x, dy, info } = filterGeometry(args);
+  return conv2dFilterGradSimd(args.backend, x, dy, info) ?? conv2DBackpropFilterViaConv2D(args);
+}
+
+export const conv2DBackpropFilterSimdConfig: KernelConfig = {
+  kernelName: Conv2DBackpropFilter,
+  backendName: 'wasm',
+  kernelFunc: conv2DBackpropFilterSimd as unknown as KernelFunc,
+};
 
 export const conv2DBackpropFilterConfig: KernelConfig = {
   kernelName: Conv2DBackpropFilter,

@@ -1,7 +1,8 @@
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { batchMatMulConfig } from './BatchMatMul.js';
-import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
+import { conv2DBackpropFilterConfig, conv2DBackpropFilterSimdConfig } from './Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
+import { conv2DBackpropInputSimdConfig } from './Conv2DBackpropInputSimd.js';
 import { conv2DBackpropInputSubPixelConfig } from './Conv2DBackpropInputSubPixel.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './DepthwiseConv2dNativeBackpropFilter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './DepthwiseConv2dNativeBackpropInput.js';
@@ -16,12 +17,19 @@ import { originalWasmKernels } from './wasm-ops.js';
 
 export interface WasmTrainingKernelOptions {
   /**
-   * Which Conv2DBackpropInput to use: 'sub-pixel' (default) runs it as one XNNPACK conv2d over the
-   * undilated dy with every stride phase as output channels; 'conv2d' as one XNNPACK conv2d over the
-   * zero-dilated dy (s² times the work); 'native' keeps tfjs-backend-wasm's own loop. The last two are
-   * kept for measuring.
+   * Which Conv2DBackpropInput to use: 'simd' (default) runs our WebAssembly SIMD scatter kernel where
+   * `prepareBackend` loaded it and C_in or kw·C_in is a multiple of 4, else 'sub-pixel'; 'sub-pixel'
+   * runs it as one XNNPACK conv2d over the undilated dy with every stride phase as output channels;
+   * 'conv2d' as one XNNPACK conv2d over the zero-dilated dy (s² times the work); 'native' keeps
+   * tfjs-backend-wasm's own loop. The last three are kept for measuring.
    */
   conv2dBackpropInput?: Conv2dBackpropInputMode;
+  /**
+   * Which Conv2DBackpropFilter to use (tfjs-backend-wasm 4.22 has none): 'simd' (default) runs our
+   * WebAssembly SIMD kernel where `prepareBackend` loaded it and C_out is a multiple of 4, else
+   * 'conv2d', one XNNPACK conv2d over transposed inputs.
+   */
+  conv2dBackpropFilter?: Conv2dBackpropFilterMode;
   /**
    * Which BatchMatMul to use when an operand is transposed: 'transpose-first' (default) transposes it
    * natively and uses XNNPACK, 'native' keeps tfjs-backend-wasm's loop (about 10x slower).
@@ -29,15 +37,21 @@ export interface WasmTrainingKernelOptions {
   batchMatMul?: 'transpose-first' | 'native';
 }
 
-export type Conv2dBackpropInputMode = 'sub-pixel' | 'conv2d' | 'native';
+export type Conv2dBackpropInputMode = 'simd' | 'sub-pixel' | 'conv2d' | 'native';
+export type Conv2dBackpropFilterMode = 'simd' | 'conv2d';
 const DX_CONFIGS: Record<Exclude<Conv2dBackpropInputMode, 'native'>, KernelConfig> = {
+  simd: conv2DBackpropInputSimdConfig,
   'sub-pixel': conv2DBackpropInputSubPixelConfig,
   conv2d: conv2DBackpropInputConfig,
 };
 
+const DW_CONFIGS: Record<Conv2dBackpropFilterMode, KernelConfig> = {
+  simd: conv2DBackpropFilterSimdConfig,
+  conv2d: conv2DBackpropFilterConfig,
+};
+
 /** Kernels tfjs-backend-wasm 4.22 lacks; we add them only where none is registered. */
 const MISSING: readonly KernelConfig[] = [
-  conv2DBackpropFilterConfig,
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
   unsortedSegmentSumConfig,
@@ -45,6 +59,7 @@ const MISSING: readonly KernelConfig[] = [
 
 /** Every kernel name this package may register for 'wasm'. */
 export const WASM_TRAINING_KERNELS: readonly string[] = [
+  conv2DBackpropFilterConfig.kernelName,
   ...MISSING.map((k) => k.kernelName),
   maxPoolGradConfig.kernelName,
   conv2DBackpropInputConfig.kernelName,
@@ -91,16 +106,34 @@ function restore(name: string): void {
   }
 }
 
+/** Registers a kernel tfjs-backend-wasm lacks, or switches between our implementations of it. */
+function addOrSwitch(config: KernelConfig): void {
+  const name = config.kernelName;
+  if (isOurs(name)) {
+    if (active.get(name)!.kernelFunc === config.kernelFunc) return;
+    unregisterKernel(name, 'wasm');
+    active.delete(name);
+  }
+  if (getKernel(name, 'wasm') !== undefined) return;
+  registerKernel(config);
+  active.set(name, config);
+}
+
 /**
  * Registers the training kernels tfjs-backend-wasm 4.22 lacks or gets wrong. Idempotent; a later
  * call with different options switches implementations. Returns the kernel names now served by us.
  * Works before or after the wasm backend is initialised.
  */
 export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions = {}): string[] {
-  const mode = options.conv2dBackpropInput ?? 'sub-pixel';
-  if (mode !== 'sub-pixel' && mode !== 'conv2d' && mode !== 'native') {
-    throw new TypeError('@advtrain/backends: option "conv2dBackpropInput" must be \'sub-pixel\', \'conv2d\' or \'native\' '
-      + `(received ${JSON.stringify(mode)}).`);
+  const mode = options.conv2dBackpropInput ?? 'simd';
+  if (mode !== 'simd' && mode !== 'sub-pixel' && mode !== 'conv2d' && mode !== 'native') {
+    throw new TypeError('@advtrain/backends: option "conv2dBackpropInput" must be \'simd\', \'sub-pixel\', \'conv2d\' or '
+      + `'native' (received ${JSON.stringify(mode)}).`);
+  }
+  const filterMode = options.conv2dBackpropFilter ?? 'simd';
+  if (filterMode !== 'simd' && filterMode !== 'conv2d') {
+    throw new TypeError('@advtrain/backends: option "conv2dBackpropFilter" must be \'simd\' or \'conv2d\' '
+      + `(received ${JSON.stringify(filterMode)}).`);
   }
   const matMulMode = options.batchMatMul ?? 'transpose-first';
   if (matMulMode !== 'transpose-first' && matMulMode !== 'native') {
@@ -112,6 +145,7 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions =
     registerKernel(config);
     active.set(config.kernelName, config);
   }
+  addOrSwitch(DW_CONFIGS[filterMode]);
   replace(maxPoolGradConfig);
   replace(identityConfig);
   replace(castConfig);

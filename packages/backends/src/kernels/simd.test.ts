@@ -1,0 +1,74 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { readFile } from 'node:fs/promises';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadSimdKernels, prepareBackend, simdStatusOf } from '../index.js';
+import { conv2dFilterGradSimd } from './simd/conv2d-filter-grad.js';
+import { conv2dInputGradSimd } from './simd/conv2d-input-grad.js';
+import type { WasmBackendLike } from './wasm-ops.js';
+// @ts-expect-error: a plain .mjs build script without types.
+import { compile, OUTPUT, render } from '../../scripts/build-wasm.mjs';
+
+type Shape = [number, number, number, number];
+interface Geometry { x: Shape; k: [number, number]; cout: number; strides: [number, number]; pad: 'same' | 'valid' }
+
+let prepared: Awaited<ReturnType<typeof prepareBackend>>;
+beforeAll(async () => {
+  prepared = await prepareBackend('wasm');
+});
+
+describe('the WebAssembly SIMD module', () => {
+  it('loads onto the wasm backend in Node and says so', () => {
+    expect(simdStatusOf(tf.engine().findBackend('wasm'))).toEqual({ loaded: true });
+    expect(prepared.device).toContain('advtrain SIMD conv gradients on');
+  });
+
+  it('reports why it cannot load on another backend, and the kernels then decline', async () => {
+    const cpu = tf.engine().findBackend('cpu');
+    const status = await loadSimdKernels(cpu);
+    expect(status.loaded).toBe(false);
+    expect(status.loaded === false && status.reason).toMatch(/not tfjs-backend-wasm/);
+    const info = tf.backend_util.computeConv2DInfo([1, 4, 4, 4], [2, 2, 4, 4], 1, 1, 'valid');
+    const t = { dataId: {}, shape: [1], dtype: 'float32' as const };
+    expect(conv2dFilterGradSimd(cpu, t, t, info)).toBeUndefined();
+    expect(conv2dInputGradSimd(cpu as unknown as WasmBackendLike, t, t, info)).toBeUndefined();
+  });
+
+  it('is what assembly/conv-gradients.ts compiles to (run `pnpm build:wasm` after editing it)', async () => {
+    const committed = await readFile(new URL(`../../${OUTPUT}`, import.meta.url), 'utf8');
+    expect(committed).toBe(render(await compile()));
+  }, 60_000);
+});
+
+describe('which conv gradients the SIMD kernels take', () => {
+  // dW needs C_out % 4 = 0; dx needs C_in % 4 = 0 (one tap per span) or kw·C_in % 4 = 0 (a filter row).
+  const cases: [Geometry, boolean, boolean][] = [
+    [{ x: [3, 28, 28, 1], k: [4, 4], cout: 16, strides: [2, 2], pad: 'same' }, true, true],
+    [{ x: [3, 14, 14, 16], k: [4, 4], cout: 32, strides: [2, 2], pad: 'same' }, true, true],
+    [{ x: [2, 9, 8, 3], k: [3, 3], cout: 20, strides: [2, 2], pad: 'same' }, true, false],
+    [{ x: [3, 10, 9, 20], k: [3, 3], cout: 8, strides: [2, 1], pad: 'valid' }, true, true],
+    [{ x: [2, 8, 10, 2], k: [3, 2], cout: 4, strides: [2, 2], pad: 'same' }, true, true],
+    [{ x: [3, 11, 7, 4], k: [5, 5], cout: 3, strides: [3, 2], pad: 'same' }, false, true],
+  ];
+  for (const [g, dw, dx] of cases) {
+    it(`x=[${g.x}] k=${g.k.join('x')} C_out=${g.cout}: dW ${dw ? 'SIMD' : 'XNNPACK'}, dx ${dx ? 'SIMD' : 'XNNPACK'}, no backend buffer left`, async () => {
+      await tf.setBackend('wasm');
+      const backend = tf.engine().backend as unknown as WasmBackendLike & { numDataIds(): number };
+      const filterShape: Shape = [g.k[0], g.k[1], g.x[3], g.cout];
+      const info = tf.backend_util.computeConv2DInfo(g.x, filterShape, g.strides, 1, g.pad);
+      const x = tf.ones(g.x);
+      const dy = tf.ones(info.outShape);
+      const w = tf.ones(filterShape);
+      const before = backend.numDataIds();
+      const gotW = conv2dFilterGradSimd(backend, x, dy, info);
+      const gotX = conv2dInputGradSimd(backend, dy, w, info);
+      expect(gotW !== undefined).toBe(dw);
+      expect(gotX !== undefined).toBe(dx);
+      if (gotW !== undefined) expect(gotW.shape).toEqual(filterShape);
+      if (gotX !== undefined) expect(gotX.shape).toEqual(g.x);
+      expect(backend.numDataIds()).toBe(before + Number(dw) + Number(dx));
+      for (const info of [gotW, gotX]) if (info !== undefined) backend.disposeData(info.dataId);
+      tf.dispose([x, dy, w]);
+    });
+  }
+});

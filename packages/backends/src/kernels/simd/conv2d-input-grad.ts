@@ -1,0 +1,37 @@
+import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
+import { release, type WasmBackendLike } from '../wasm-ops.js';
+import { simdKernelsOf } from './module.js';
+
+/**
+ * dx by the SIMD module's scatter form: every dy position adds W·dy into a zero-padded dx (one spare
+ * image, so images go in pairs without bounds checks), then the padding is cropped off. Lanes run along
+ * C_in (a multiple of 4) or, for small C_in, along a whole filter row (kw·C_in a multiple of 4).
+ * Undefined where neither applies, or the module is not loaded: the caller then uses XNNPACK.
+ */
+export function conv2dInputGradSimd(
+  backend: WasmBackendLike, dy: TensorInfo, filter: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo | undefined {
+  const simd = simdKernelsOf(backend);
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = info;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padInfo } = info;
+  if (simd === undefined || dy.dtype !== 'float32' || filter.dtype !== 'float32') return undefined;
+  if (n * h * w * ci * oh * ow * co === 0) return undefined;
+  const perTap = ci % 4 === 0;
+  if (!perTap && (kw * ci) % 4 !== 0) return undefined;
+  const gw = perTap ? kw : 1;
+  const span = perTap ? ci : kw * ci;
+
+  const wt = simd.allocate([kh * kw * ci * co]);
+  simd.exports.transposeFilter(simd.offsetOf(filter), simd.offsetOf(wt), kh * gw, span, co);
+  // Padded row o·sh + a holds dx row o·sh + a − top; it must also reach every dx row (large padding).
+  const hp = Math.max((oh - 1) * sh + kh, padInfo.top + h);
+  const wp = Math.max((ow - 1) * sw + kw, padInfo.left + w);
+  const padded = simd.allocate([n + 1, hp, wp, ci]);
+  const paddedSize = (n + 1) * hp * wp * ci;
+  new Float32Array(simd.memory.buffer, simd.offsetOf(padded), paddedSize).fill(0);
+  simd.exports.conv2dInputGradScatter(simd.offsetOf(dy), simd.offsetOf(wt), simd.offsetOf(padded),
+    n, hp, wp, ci, oh, ow, co, kh, gw, span, sh, sw);
+  const dx = simd.allocate([n, h, w, ci]);
+  simd.exports.cropImages(simd.offsetOf(padded), simd.offsetOf(dx), n, hp, wp, h, w, ci, padInfo.top, padInfo.left);
+  release(backend, wt, padded);
+  return dx;
+}

@@ -1,0 +1,89 @@
+import type { DataId, TensorInfo } from '@tensorflow/tfjs-core';
+import type { WasmBackendLike } from '../wasm-ops.js';
+import { CONV_GRADIENTS_WASM } from './conv-gradients.wasm.js';
+
+/** The functions of assembly/conv-gradients.ts; pointers are byte offsets into tfjs-backend-wasm's heap. */
+export interface ConvGradientExports {
+  conv2dFilterGrad(x: number, dy: number, dw: number, n: number, h: number, w: number, ci: number,
+    oh: number, ow: number, co: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number): void;
+  transposeFilter(w: number, wt: number, taps: number, ci: number, co: number): void;
+  conv2dInputGradScatter(dy: number, wt: number, padded: number, n: number, hp: number, wp: number, ci: number,
+    oh: number, ow: number, co: number, kh: number, gw: number, span: number, sh: number, sw: number): void;
+  cropImages(padded: number, out: number, n: number, hp: number, wp: number, h: number, w: number, ci: number,
+    top: number, left: number): void;
+}
+
+/** tfjs-backend-wasm internals the SIMD kernels need (BackendWasm 4.22). */
+interface WasmBackendInternals extends WasmBackendLike {
+  wasm?: { asm?: { memory?: unknown } };
+  dataIdMap?: { get(dataId: DataId): { memoryOffset: number } | undefined };
+  makeOutput?(shape: number[], dtype: 'float32'): TensorInfo;
+}
+
+/** The loaded module bound to one backend's heap. */
+export interface SimdKernels {
+  exports: ConvGradientExports;
+  memory: WebAssembly.Memory;
+  /** Allocates an uninitialised float32 tensor on the backend (free it with `release`). */
+  allocate(shape: number[]): TensorInfo;
+  /** Byte offset of a tensor's data in the heap. */
+  offsetOf(info: TensorInfo): number;
+}
+
+export type SimdStatus = { loaded: true } | { loaded: false; reason: string };
+
+const bound = new WeakMap<object, SimdKernels>();
+const statuses = new WeakMap<object, SimdStatus>();
+
+function decode(base64: string): Uint8Array<ArrayBuffer> {
+  const text = atob(base64);
+  const bytes = new Uint8Array(new ArrayBuffer(text.length));
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+/**
+ * Instantiates the conv-gradient SIMD module on a tfjs-backend-wasm backend's own memory, so it reads
+ * and writes tensors in place. Resolves to why not where it cannot: no SIMD in this engine, or the
+ * threaded tfjs build (its memory is shared; the module imports an unshared one). Idempotent.
+ */
+export async function loadSimdKernels(backend: object): Promise<SimdStatus> {
+  const known = statuses.get(backend);
+  if (known !== undefined) return known;
+  const internals = backend as WasmBackendInternals;
+  const memory = internals.wasm?.asm?.memory;
+  let status: SimdStatus;
+  if (!(memory instanceof WebAssembly.Memory) || internals.dataIdMap === undefined || internals.makeOutput === undefined) {
+    status = { loaded: false, reason: 'the backend is not tfjs-backend-wasm 4.x (no heap memory, dataIdMap or makeOutput)' };
+  } else if (typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer) {
+    status = { loaded: false, reason: 'the multi-threaded tfjs-backend-wasm build is active (shared memory)' };
+  } else {
+    try {
+      const module = await WebAssembly.compile(decode(CONV_GRADIENTS_WASM));
+      const instance = await WebAssembly.instantiate(module, { env: { memory } });
+      const dataIdMap = internals.dataIdMap;
+      const makeOutput = internals.makeOutput.bind(internals);
+      bound.set(backend, {
+        exports: instance.exports as unknown as ConvGradientExports,
+        memory,
+        allocate: (shape) => makeOutput(shape, 'float32'),
+        offsetOf: (info) => dataIdMap.get(info.dataId)!.memoryOffset,
+      });
+      status = { loaded: true };
+    } catch (error) {
+      status = { loaded: false, reason: `WebAssembly SIMD is not available (${(error as Error).message})` };
+    }
+  }
+  statuses.set(backend, status);
+  return status;
+}
+
+/** The SIMD kernels bound to `backend`, if `loadSimdKernels` succeeded on it. */
+export function simdKernelsOf(backend: object): SimdKernels | undefined {
+  return bound.get(backend);
+}
+
+/** Whether the SIMD conv gradients are loaded on `backend`, and if not, why. */
+export function simdStatusOf(backend: object): SimdStatus {
+  return statuses.get(backend) ?? { loaded: false, reason: 'loadSimdKernels has not run on this backend' };
+}
