@@ -174,6 +174,13 @@ describe('BatchMatMul with transposed operands on wasm equals cpu', () => {
   }
   it('dense-layer gradients', () => cpuVsWasm(() =>
     tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.sum(tf.square(tf.matMul(x, w))))([t4([6, 9], 45), t4([9, 4], 46)])));
+  // Aᵀ·B with N a multiple of 4 takes the SIMD kernel (16- and 4-wide tiles, odd M).
+  it('transposeA with N = 20, odd M, rank 2 and rank 3', () => cpuVsWasm(() => [
+    tf.matMul(t4([11, 7], 47), t4([11, 20], 48), true, false),
+    tf.matMul(t4([3, 9, 5], 49), t4([3, 9, 36], 50), true, false),
+  ]));
+  it('the MNIST dense layer\'s weight gradient', () => cpuVsWasm(() =>
+    tf.matMul(t4([100, 1568], 51), t4([100, 100], 52), true, false)));
 });
 
 describe('Identity and Cast on wasm equal cpu', () => {

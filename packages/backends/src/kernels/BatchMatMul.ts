@@ -2,6 +2,7 @@ import {
   BatchMatMul, Transpose,
   type BatchMatMulAttrs, type KernelConfig, type KernelFunc, type TensorInfo,
 } from '@tensorflow/tfjs-core';
+import { matMulTransposeASimd } from './simd/mat-mul-transpose-a.js';
 import { release, run, type WasmBackendLike } from './wasm-ops.js';
 
 function swapLastTwo(backend: WasmBackendLike, x: TensorInfo): TensorInfo {
@@ -22,6 +23,9 @@ export function batchMatMulTransposeFirst(args: {
 }): TensorInfo {
   const { inputs, attrs, backend } = args;
   if (!attrs.transposeA && !attrs.transposeB) return run(backend, BatchMatMul, inputs as Record<string, TensorInfo>, attrs);
+  // Aᵀ·B (every dense layer's weight gradient) needs no transpose in the SIMD module.
+  const simd = attrs.transposeA && !attrs.transposeB ? matMulTransposeASimd(backend, inputs.a!, inputs.b!) : undefined;
+  if (simd !== undefined) return simd;
   const a = attrs.transposeA ? swapLastTwo(backend, inputs.a!) : inputs.a!;
   const b = attrs.transposeB ? swapLastTwo(backend, inputs.b!) : inputs.b!;
   const out = run(backend, BatchMatMul, { a, b }, { transposeA: false, transposeB: false });

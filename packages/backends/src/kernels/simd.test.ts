@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadSimdKernels, prepareBackend, simdStatusOf } from '../index.js';
 import { conv2dFilterGradSimd } from './simd/conv2d-filter-grad.js';
 import { conv2dInputGradSimd } from './simd/conv2d-input-grad.js';
+import { matMulTransposeASimd } from './simd/mat-mul-transpose-a.js';
 import type { WasmBackendLike } from './wasm-ops.js';
 // @ts-expect-error: a plain .mjs build script without types.
 import { compile, OUTPUT, render } from '../../scripts/build-wasm.mjs';
@@ -69,6 +70,29 @@ describe('which conv gradients the SIMD kernels take', () => {
       expect(backend.numDataIds()).toBe(before + Number(dw) + Number(dx));
       for (const info of [gotW, gotX]) if (info !== undefined) backend.disposeData(info.dataId);
       tf.dispose([x, dy, w]);
+    });
+  }
+});
+
+describe('which matMuls the SIMD kernel takes', () => {
+  const cases: [number[], number[], boolean][] = [
+    [[100, 1568], [100, 100], true],
+    [[3, 9, 5], [3, 9, 36], true],
+    [[11, 7], [11, 10], false], // N not a multiple of 4
+    [[1, 9, 5], [3, 9, 8], false], // batch broadcasts
+  ];
+  for (const [a, b, simd] of cases) {
+    it(`Aᵀ·B, A [${a}], B [${b}]: ${simd ? 'SIMD' : 'transpose + XNNPACK'}`, async () => {
+      await tf.setBackend('wasm');
+      const backend = tf.engine().backend;
+      const [ta, tb] = [tf.ones(a), tf.ones(b)];
+      const got = matMulTransposeASimd(backend, ta, tb);
+      expect(got !== undefined).toBe(simd);
+      if (got !== undefined) {
+        expect(got.shape).toEqual([...a.slice(0, -2), a.at(-1), b.at(-1)]);
+        backend.disposeData(got.dataId);
+      }
+      tf.dispose([ta, tb]);
     });
   }
 });
