@@ -3,6 +3,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { prepareBackend } from './index.js';
 import { registerBackendGradients } from './gradient-overrides.js';
+import { clipByValueGradViaMask } from './kernels/ClipByValueGrad.js';
+import type { WasmBackendLike } from './kernels/wasm-ops.js';
 import { cpuVsWasm, seeded } from './test-support/parity.js';
 
 const t = (shape: number[], seed: number) => tf.tensor(seeded(shape.reduce((a, b) => a * b, 1), seed), shape);
@@ -45,6 +47,21 @@ describe('Sum, Mean and ClipByValue gradients on faster kernels', () => {
     const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.clipByValue(v, 0, 1), dy())))(x());
     expect(Array.from(await g.data())).toEqual([0, 2, 3, 4, 5, 0, 0, 0]);
     g.dispose();
+  });
+
+  it('ClipByValue gradient: NaN blocks dy, odd lengths (SIMD tail) equal cpu', () => cpuVsWasm(() =>
+    tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.clipByValue(v, -1, 2), tf.tensor1d([1, 2, 3, 4, 5, 6, 7]))))(
+      tf.tensor1d([NaN, -1, 2, 2.0000002, -Infinity, 0, NaN])), 0));
+
+  it('without the SIMD module the mask 1 − step(|x − clip(x)|) gives the same gradient', async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.engine().backend as unknown as WasmBackendLike;
+    const x = tf.tensor1d([-0.5, 0, 1e-45, 0.3, 1, 1.0000001, 7, -1e-45, 0.9]);
+    const dy = tf.tensor1d([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const g = tf.engine().makeTensorFromTensorInfo(
+      clipByValueGradViaMask({ inputs: { x, dy }, attrs: { clipValueMin: 0, clipValueMax: 1 }, backend }));
+    expect(Array.from(await g.data())).toEqual([0, 2, 3, 4, 5, 0, 0, 0, 9]);
+    tf.dispose([x, dy, g]);
   });
 
   it('ClipByValue gradient on a random MNIST-shaped batch equals cpu', () => cpuVsWasm(() =>

@@ -1,7 +1,8 @@
 import {
-  abs, ClipByValue, clipByValue, div, fill, getBackend, getGradient, Mean, mul, registerGradient, reshape, step, sub, Sum, util,
-  type ClipByValueAttrs, type GradConfig, type NamedAttrMap, type Tensor,
+  abs, ClipByValue, clipByValue, div, engine, fill, getBackend, getGradient, getKernel, Mean, mul, registerGradient, reshape,
+  step, sub, Sum, util, type ClipByValueAttrs, type GradConfig, type NamedAttrMap, type Tensor,
 } from '@tensorflow/tfjs-core';
+import { CLIP_BY_VALUE_GRAD } from './kernels/ClipByValueGrad.js';
 
 /** dy of a Sum or Mean reshaped to keep the reduced axes, times ones of x's shape (tfjs's math). */
 function broadcastToInput(dy: Tensor, x: Tensor, attrs: NamedAttrMap): { broadcast: Tensor; count: number } {
@@ -33,9 +34,10 @@ const meanGrad: GradConfig = {
 /**
  * ClipByValue's gradient passes dy where lo ≤ x ≤ hi. tfjs builds that mask from GreaterEqual,
  * LessEqual, LogicalAnd and Select, scalar loops on wasm (3.9 ms for an MNIST batch, as much as the
- * first layer's input gradient that FreeAT's replays pay). On wasm the same mask is
- * 1 − step(|x − clip(x)|): x − clip(x) is exactly 0 inside the range, boundaries included, and
- * nonzero outside (1.2 ms). Other backends keep tfjs's gradient.
+ * first layer's input gradient that FreeAT's replays pay). On wasm it runs our kernel (one SIMD pass
+ * where the module is loaded) or, with our kernels unregistered, the mask 1 − step(|x − clip(x)|):
+ * x − clip(x) is exactly 0 inside the range, boundaries included, and nonzero outside (1.2 ms).
+ * Other backends keep tfjs's gradient.
  */
 function clipGrad(original: GradConfig | undefined): GradConfig {
   return {
@@ -45,6 +47,9 @@ function clipGrad(original: GradConfig | undefined): GradConfig {
       if (getBackend() !== 'wasm' && original !== undefined) return original.gradFunc(dy, saved, attrs);
       const x = saved[0]!;
       const { clipValueMin, clipValueMax } = attrs as unknown as ClipByValueAttrs;
+      if (getKernel(CLIP_BY_VALUE_GRAD, 'wasm') !== undefined) {
+        return { x: () => engine().runKernel(CLIP_BY_VALUE_GRAD, { x, dy: dy as Tensor }, { clipValueMin, clipValueMax }) as Tensor };
+      }
       return { x: () => mul(dy as Tensor, sub(1, step(abs(sub(x, clipByValue(x, clipValueMin, clipValueMax)))))) };
     },
   };

@@ -5,6 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   prepareBackend, registerWasmTrainingKernels, type Conv2dBackpropFilterMode, type Conv2dBackpropInputMode,
 } from './index.js';
+import { signViaSaturation } from './kernels/Sign.js';
+import type { WasmBackendLike } from './kernels/wasm-ops.js';
 import { cpuReferenceVsWasm, cpuVsWasm, runOn, seeded } from './test-support/parity.js';
 
 type Pad = 'same' | 'valid' | number | backend_util.ExplicitPadding;
@@ -274,11 +276,13 @@ describe('Sign on wasm equals cpu', () => {
     tf.sign(t4([4, 5, 6], 91)),
   ], 0));
   it('int32 keeps the original kernel', () => cpuVsWasm(() => tf.sign(tf.tensor1d([-3, 0, 7], 'int32')), 0));
-  it('NaN gives -1 (cpu returns 0; documented)', async () => {
+  it('NaN gives 0, as on cpu (the SIMD kernel)', () => cpuVsWasm(() => tf.sign(tf.tensor1d([NaN, 1, -0, NaN, -2])), 0));
+  it('without the SIMD module (clip(x·2^75·2^75)), NaN gives -1 (documented) and the rest equals cpu', async () => {
     await tf.setBackend('wasm');
-    const x = tf.tensor1d([NaN, 1]);
-    const s = tf.sign(x);
-    expect(Array.from(await s.data())).toEqual([-1, 1]);
+    const backend = tf.engine().backend as unknown as WasmBackendLike;
+    const x = tf.tensor1d([NaN, 1, -0, 1e-45, -3e-39, -Infinity, 0.5]);
+    const s = tf.engine().makeTensorFromTensorInfo(signViaSaturation({ inputs: { x }, backend }));
+    expect(Array.from(await s.data())).toEqual([-1, 1, -0, 1, -1, -1, 1]);
     tf.dispose([x, s]);
   });
 });

@@ -1,5 +1,6 @@
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { batchMatMulConfig } from './BatchMatMul.js';
+import { clipByValueGradConfig } from './ClipByValueGrad.js';
 import { conv2DBackpropFilterConfig, conv2DBackpropFilterSimdConfig } from './Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 import { conv2DBackpropInputSimdConfig } from './Conv2DBackpropInputSimd.js';
@@ -52,6 +53,7 @@ const DW_CONFIGS: Record<Conv2dBackpropFilterMode, KernelConfig> = {
 
 /** Kernels tfjs-backend-wasm 4.22 lacks; we add them only where none is registered. */
 const MISSING: readonly KernelConfig[] = [
+  clipByValueGradConfig,
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
   unsortedSegmentSumConfig,

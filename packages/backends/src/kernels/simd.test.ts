@@ -35,7 +35,7 @@ describe('the WebAssembly SIMD module', () => {
     expect(conv2dInputGradSimd(cpu as unknown as WasmBackendLike, t, t, info)).toBeUndefined();
   });
 
-  it('is what assembly/conv-gradients.ts compiles to (run `pnpm build:wasm` after editing it)', async () => {
+  it('is what assembly/ compiles to (run `pnpm build:wasm` after editing it)', async () => {
     const committed = await readFile(new URL(`../../${OUTPUT}`, import.meta.url), 'utf8');
     expect(committed).toBe(render(await compile()));
   }, 60_000);

@@ -1,9 +1,9 @@
 import type { DataId, TensorInfo } from '@tensorflow/tfjs-core';
 import type { WasmBackendLike } from '../wasm-ops.js';
-import { CONV_GRADIENTS_WASM } from './conv-gradients.wasm.js';
+import { SIMD_MODULE_WASM } from './module.wasm.js';
 
-/** The functions of assembly/conv-gradients.ts; pointers are byte offsets into tfjs-backend-wasm's heap. */
-export interface ConvGradientExports {
+/** The functions of assembly/index.ts; pointers are byte offsets into tfjs-backend-wasm's heap. */
+export interface SimdExports {
   conv2dFilterGrad(x: number, dy: number, dw: number, n: number, h: number, w: number, ci: number,
     oh: number, ow: number, co: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number): void;
   transposeFilter(w: number, wt: number, taps: number, ci: number, co: number): void;
@@ -11,6 +11,8 @@ export interface ConvGradientExports {
     oh: number, ow: number, co: number, kh: number, gw: number, span: number, sh: number, sw: number): void;
   cropImages(padded: number, out: number, n: number, hp: number, wp: number, h: number, w: number, ci: number,
     top: number, left: number): void;
+  sign(x: number, out: number, size: number): void;
+  clipByValueGrad(x: number, dy: number, out: number, size: number, lo: number, hi: number): void;
 }
 
 /** tfjs-backend-wasm internals the SIMD kernels need (BackendWasm 4.22). */
@@ -22,9 +24,9 @@ interface WasmBackendInternals extends WasmBackendLike {
 
 /** The loaded module bound to one backend's heap. */
 export interface SimdKernels {
-  exports: ConvGradientExports;
+  exports: SimdExports;
   memory: WebAssembly.Memory;
-  /** Allocates an uninitialised float32 tensor on the backend (free it with `release`). */
+  /** Allocates an uninitialised float32 tensor on the backend (free it with `release`, or return it). */
   allocate(shape: number[]): TensorInfo;
   /** Byte offset of a tensor's data in the heap. */
   offsetOf(info: TensorInfo): number;
@@ -43,7 +45,7 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
 }
 
 /**
- * Instantiates the conv-gradient SIMD module on a tfjs-backend-wasm backend's own memory, so it reads
+ * Instantiates advtrain's SIMD module on a tfjs-backend-wasm backend's own memory, so it reads
  * and writes tensors in place. Resolves to why not where it cannot: no SIMD in this engine, or the
  * threaded tfjs build (its memory is shared; the module imports an unshared one). Idempotent.
  */
@@ -59,12 +61,12 @@ export async function loadSimdKernels(backend: object): Promise<SimdStatus> {
     status = { loaded: false, reason: 'the multi-threaded tfjs-backend-wasm build is active (shared memory)' };
   } else {
     try {
-      const module = await WebAssembly.compile(decode(CONV_GRADIENTS_WASM));
+      const module = await WebAssembly.compile(decode(SIMD_MODULE_WASM));
       const instance = await WebAssembly.instantiate(module, { env: { memory } });
       const dataIdMap = internals.dataIdMap;
       const makeOutput = internals.makeOutput.bind(internals);
       bound.set(backend, {
-        exports: instance.exports as unknown as ConvGradientExports,
+        exports: instance.exports as unknown as SimdExports,
         memory,
         allocate: (shape) => makeOutput(shape, 'float32'),
         offsetOf: (info) => dataIdMap.get(info.dataId)!.memoryOffset,

@@ -1,0 +1,137 @@
+// Conv2D filter gradient. In training both operands are new on every call, and XNNPACK packs its
+// weights per operator; the conv2d-based composition also transposes both inputs first. This loop
+// reads x and dy where they lie.
+// ---------------------------------------------------------------------------------------------------
+// dW[a, b, c, d] = Σ_{n, o, p} x[n, o·sh + a − pt, p·sw + b − pl, c] · dy[n, o, p, d]
+// Lanes run along d (C_out, a multiple of 4). A tile is two input channels × 16 or 4 output channels.
+// ---------------------------------------------------------------------------------------------------
+
+// The (image, row, column) loops over dy positions of one filter tap, strides in bytes. Module globals,
+// not an object: the module owns no memory (it imports tfjs's), so it must not allocate.
+let walkImages: i32 = 0;
+let walkRows: i32 = 0;
+let walkCols: i32 = 0;
+let xImage: usize = 0;
+let xRow: usize = 0;
+let xCol: usize = 0;
+let yImage: usize = 0;
+let yRow: usize = 0;
+let yCol: usize = 0;
+
+// `second` is the byte offset of the second input channel (0 when C_in is odd and this tile has one
+// channel: the row is computed twice and stored once).
+@inline
+function filterTile16(xBase: usize, yBase: usize, out: usize, outRow: usize, second: usize): void {
+  const images = walkImages, rows = walkRows, cols = walkCols;
+  const xi = xImage, xr = xRow, xc = xCol, yi = yImage, yr = yRow, yc = yCol;
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+  for (let img = 0; img < images; img++) {
+    let xo = xBase + <usize>img * xi;
+    let yo = yBase + <usize>img * yi;
+    for (let o = 0; o < rows; o++) {
+      let xp = xo;
+      let yp = yo;
+      for (let k = 0; k < cols; k++) {
+        const y0 = v128.load(yp), y1 = v128.load(yp, 16), y2 = v128.load(yp, 32), y3 = v128.load(yp, 48);
+        const s = v128.load32_splat(xp);
+        const t = v128.load32_splat(xp + second);
+        a0 = f32x4.add(a0, f32x4.mul(s, y0)); a1 = f32x4.add(a1, f32x4.mul(s, y1));
+        a2 = f32x4.add(a2, f32x4.mul(s, y2)); a3 = f32x4.add(a3, f32x4.mul(s, y3));
+        b0 = f32x4.add(b0, f32x4.mul(t, y0)); b1 = f32x4.add(b1, f32x4.mul(t, y1));
+        b2 = f32x4.add(b2, f32x4.mul(t, y2)); b3 = f32x4.add(b3, f32x4.mul(t, y3));
+        xp += xc;
+        yp += yc;
+      }
+      xo += xr;
+      yo += yr;
+    }
+  }
+  v128.store(out, a0); v128.store(out, a1, 16); v128.store(out, a2, 32); v128.store(out, a3, 48);
+  if (second != 0) {
+    const o2 = out + outRow;
+    v128.store(o2, b0); v128.store(o2, b1, 16); v128.store(o2, b2, 32); v128.store(o2, b3, 48);
+  }
+}
+
+@inline
+function filterTile4(xBase: usize, yBase: usize, out: usize, outRow: usize, second: usize): void {
+  const images = walkImages, rows = walkRows, cols = walkCols;
+  const xi = xImage, xr = xRow, xc = xCol, yi = yImage, yr = yRow, yc = yCol;
+  let a0 = f32x4.splat(0), b0 = f32x4.splat(0);
+  for (let img = 0; img < images; img++) {
+    let xo = xBase + <usize>img * xi;
+    let yo = yBase + <usize>img * yi;
+    for (let o = 0; o < rows; o++) {
+      let xp = xo;
+      let yp = yo;
+      for (let k = 0; k < cols; k++) {
+        const y0 = v128.load(yp);
+        a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(xp), y0));
+        b0 = f32x4.add(b0, f32x4.mul(v128.load32_splat(xp + second), y0));
+        xp += xc;
+        yp += yc;
+      }
+      xo += xr;
+      yo += yr;
+    }
+  }
+  v128.store(out, a0);
+  if (second != 0) v128.store(out + outRow, b0);
+}
+
+/** First o in [0, size) with o·s + offset ≥ 0, and the end of the range with o·s + offset < limit. */
+@inline
+function firstValid(s: i32, offset: i32): i32 {
+  return offset >= 0 ? 0 : (s - 1 - offset) / s;
+}
+
+@inline
+function endValid(size: i32, s: i32, offset: i32, limit: i32): i32 {
+  // o·s + offset ≤ limit − 1  ⇔  o ≤ (limit − 1 − offset) / s
+  const last = limit - 1 - offset;
+  if (last < 0) return 0;
+  const end = last / s + 1;
+  return end < size ? end : size;
+}
+
+export function conv2dFilterGrad(
+  x: usize, dy: usize, dw: usize,
+  n: i32, h: i32, w: i32, ci: i32,
+  oh: i32, ow: i32, co: i32,
+  kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32,
+): void {
+  walkImages = n;
+  xImage = <usize>(h * w * ci) << 2;
+  xRow = <usize>(sh * w * ci) << 2;
+  xCol = <usize>(sw * ci) << 2;
+  yImage = <usize>(oh * ow * co) << 2;
+  yRow = <usize>(ow * co) << 2;
+  yCol = <usize>co << 2;
+  const outRow = <usize>co << 2;
+  for (let a = 0; a < kh; a++) {
+    const o0 = firstValid(sh, a - pt);
+    const o1 = endValid(oh, sh, a - pt, h);
+    for (let b = 0; b < kw; b++) {
+      const p0 = firstValid(sw, b - pl);
+      const p1 = endValid(ow, sw, b - pl, w);
+      const tap = dw + (<usize>((a * kw + b) * ci * co) << 2);
+      if (o1 <= o0 || p1 <= p0) {
+        memory.fill(tap, 0, <usize>(ci * co) << 2);
+        continue;
+      }
+      walkRows = o1 - o0;
+      walkCols = p1 - p0;
+      const xTap = x + (<usize>(((o0 * sh + a - pt) * w + (p0 * sw + b - pl)) * ci) << 2);
+      const yTap = dy + (<usize>((o0 * ow + p0) * co) << 2);
+      for (let c = 0; c < ci; c += 2) {
+        const second: usize = c + 1 < ci ? 4 : 0;
+        const xc = xTap + (<usize>c << 2);
+        const outC = tap + (<usize>(c * co) << 2);
+        let d = 0;
+        for (; d + 16 <= co; d += 16) filterTile16(xc, yTap + (<usize>d << 2), outC + (<usize>d << 2), outRow, second);
+        for (; d < co; d += 4) filterTile4(xc, yTap + (<usize>d << 2), outC + (<usize>d << 2), outRow, second);
+      }
+    }
+  }
+}
