@@ -56,6 +56,30 @@ function scatter4(y0p: usize, y1p: usize, t0: usize, t1: usize, wp: usize, co: i
   v128.store(t1, b0);
 }
 
+// Four filter rows of span 4 at once (kw·C_in = 4, e.g. a 4-wide filter on a 1-channel image): one pass
+// over dy's channels instead of four, with rows `rowStep` apart in dx and `groupBytes` apart in wt.
+@inline
+function scatterRows4(y0p: usize, y1p: usize, t0: usize, t1: usize, wp: usize, co: i32, rowStep: usize, groupBytes: usize): void {
+  let a0 = v128.load(t0), a1 = v128.load(t0 + rowStep), a2 = v128.load(t0 + 2 * rowStep), a3 = v128.load(t0 + 3 * rowStep);
+  let b0 = v128.load(t1), b1 = v128.load(t1 + rowStep), b2 = v128.load(t1 + 2 * rowStep), b3 = v128.load(t1 + 3 * rowStep);
+  let yp0 = y0p, yp1 = y1p, q = wp;
+  const g2 = 2 * groupBytes, g3 = 3 * groupBytes;
+  for (let d = 0; d < co; d++) {
+    const w0 = v128.load(q), w1 = v128.load(q + groupBytes), w2 = v128.load(q + g2), w3 = v128.load(q + g3);
+    const s = v128.load32_splat(yp0);
+    const t = v128.load32_splat(yp1);
+    a0 = f32x4.add(a0, f32x4.mul(s, w0)); a1 = f32x4.add(a1, f32x4.mul(s, w1));
+    a2 = f32x4.add(a2, f32x4.mul(s, w2)); a3 = f32x4.add(a3, f32x4.mul(s, w3));
+    b0 = f32x4.add(b0, f32x4.mul(t, w0)); b1 = f32x4.add(b1, f32x4.mul(t, w1));
+    b2 = f32x4.add(b2, f32x4.mul(t, w2)); b3 = f32x4.add(b3, f32x4.mul(t, w3));
+    yp0 += 4;
+    yp1 += 4;
+    q += 16;
+  }
+  v128.store(t0, a0); v128.store(t0 + rowStep, a1); v128.store(t0 + 2 * rowStep, a2); v128.store(t0 + 3 * rowStep, a3);
+  v128.store(t1, b0); v128.store(t1 + rowStep, b1); v128.store(t1 + 2 * rowStep, b2); v128.store(t1 + 3 * rowStep, b3);
+}
+
 /**
  * Adds every dy position's contribution to `padded` ([n + 1, hp, wp, ci], zeroed by the caller), where
  * padded pixel (o·sh + a, p·sw + b) is dx pixel (o·sh + a − pt, p·sw + b − pl). `wt` is [kh, gw, co, span]
@@ -82,7 +106,14 @@ export function conv2dInputGradScatter(
       for (let p = 0; p < ow; p++) {
         const at = <usize>((o * ow + p) * co) << 2;
         const pix = <usize>(o * sh) * dxRow + <usize>(p * sw) * dxCol;
-        for (let a = 0; a < kh; a++) {
+        let a = 0;
+        if (gw == 1 && span == 4) {
+          for (; a + 4 <= kh; a += 4) {
+            const t = pix + <usize>a * dxRow;
+            scatterRows4(y0 + at, y1 + at, x0 + t, x1 + t, wt + <usize>a * groupBytes, co, dxRow, groupBytes);
+          }
+        }
+        for (; a < kh; a++) {
           for (let b = 0; b < gw; b++) {
             const t = pix + <usize>a * dxRow + <usize>b * dxCol;
             const wGroup = wt + <usize>(a * gw + b) * groupBytes;

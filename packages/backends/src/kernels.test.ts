@@ -54,6 +54,8 @@ const convCases: ConvCase[] = [
   { x: [3, 10, 9, 20], k: [3, 3], cout: 8, strides: [2, 1], pad: 'valid' },
   { x: [2, 8, 10, 2], k: [3, 2], cout: 4, strides: [2, 2], pad: [[0, 0], [4, 5], [3, 1], [0, 0]] },
   { x: [3, 11, 7, 4], k: [5, 5], cout: 3, strides: [3, 2], pad: 'same' },
+  { x: [2, 12, 11, 1], k: [6, 4], cout: 8, strides: [2, 1], pad: 'same' },
+  { x: [1, 9, 9, 2], k: [5, 2], cout: 5, strides: [1, 2], pad: 'valid' },
 ];
 const DX_MODES: Conv2dBackpropInputMode[] = ['simd', 'sub-pixel', 'conv2d'];
 const DW_MODES: Conv2dBackpropFilterMode[] = ['simd', 'conv2d'];
