@@ -1,5 +1,5 @@
 // Benchmarks for @advtrain/backends: MNIST-CNN training step per backend, and wasm kernel timings
-// before/after registerWasmTrainingKernels. Run `pnpm build` first, then `pnpm bench`.
+// before/after registerWasmTrainingKernels, and our SIMD module against the XNNPACK compositions. Run `pnpm build` first, then `pnpm bench`.
 // Options: RUNS=n (default 10), WEBGPU=0 to skip webgpu.
 import * as tf from '@tensorflow/tfjs-core';
 import { randn } from './data.mjs';
@@ -125,4 +125,39 @@ for (const [name, what, inputs, attrs, skipBefore] of cases) {
   registerWasmTrainingKernels();
   row(`${name} before: ${what}`, before.ms, before.note);
   row(`${name} after`, await kernelTime(name, inputs, attrs), `x${(before.ms / (await kernelTime(name, inputs, attrs))).toFixed(1)} faster`);
+}
+
+console.log('\n== wasm: our SIMD module vs the XNNPACK compositions (registerWasmTrainingKernels({ simd: false })) ==');
+console.log('interleaved run by run; median ms and the minimum of the same runs');
+await tf.setBackend('wasm');
+const simdCases = [
+  ['Conv2DBackpropFilter', 'conv2 of the MNIST net: x [100,14,14,16], dy [100,7,7,32]', cases[0][2], cases[0][3]],
+  ['Conv2DBackpropFilter', 'conv1 of the MNIST net: x [100,28,28,1], dy [100,14,14,16]',
+    { x: () => randn([100, 28, 28, 1], 23), dy: () => randn([100, 14, 14, 16], 24) },
+    { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: [4, 4, 1, 16] }],
+  ['Conv2DBackpropInput', 'conv2 of the MNIST net: dy [100,7,7,32], filter [4,4,16,32]', cases[1][2], cases[1][3]],
+  ['Conv2DBackpropInput', 'conv1 of the MNIST net (FreeAT, YOPO): dy [100,14,14,16] onto [100,28,28,1]',
+    { dy: () => randn([100, 14, 14, 16], 25), filter: () => randn([4, 4, 1, 16], 26) },
+    { strides: 2, pad: 'same', dataFormat: 'NHWC', inputShape: [100, 28, 28, 1] }],
+  ['BatchMatMul', 'dense dW: [100,1568]^T x [100,100] (transposeA)', cases[3][2], cases[3][3]],
+  ['Sign', '[64,128,32]', { x: () => randn([64, 128, 32], 21) }, {}],
+  ['AdvtrainClipByValueGrad', 'ClipByValue gradient, [100,28,28,1] clamped to [0, 1]',
+    { x: () => randn([100, 28, 28, 1], 27), dy: () => randn([100, 28, 28, 1], 28) }, { clipValueMin: 0, clipValueMax: 1 }],
+];
+for (const [name, what, inputs, attrs] of simdCases) {
+  const ins = Object.fromEntries(Object.entries(inputs).map(([k, make]) => [k, make()]));
+  const times = { simd: [], xnnpack: [] };
+  for (let i = 0; i < WARMUP + RUNS; i++) {
+    for (const mode of ['simd', 'xnnpack']) {
+      registerWasmTrainingKernels({ simd: mode === 'simd' });
+      const t0 = performance.now();
+      tf.engine().runKernel(name, ins, attrs).dispose();
+      if (i >= WARMUP) times[mode].push(performance.now() - t0);
+    }
+  }
+  registerWasmTrainingKernels();
+  tf.dispose(Object.values(ins));
+  const med = (a) => a.slice().sort((p, q) => p - q)[Math.floor(a.length / 2)];
+  row(`${name} XNNPACK: ${what}`, med(times.xnnpack), `min ${Math.min(...times.xnnpack).toFixed(2)}`);
+  row(`${name} SIMD`, med(times.simd), `min ${Math.min(...times.simd).toFixed(2)}, x${(med(times.xnnpack) / med(times.simd)).toFixed(1)} faster`);
 }

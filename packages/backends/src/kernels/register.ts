@@ -14,6 +14,7 @@ import { signConfig } from './Sign.js';
 import { meanConfig, sumConfig } from './Sum.js';
 import { tileConfig } from './Tile.js';
 import { unsortedSegmentSumConfig } from './UnsortedSegmentSum.js';
+import { setSimdKernelsEnabled } from './simd/module.js';
 import { originalWasmKernels } from './wasm-ops.js';
 
 export interface WasmTrainingKernelOptions {
@@ -31,6 +32,12 @@ export interface WasmTrainingKernelOptions {
    * 'conv2d', one XNNPACK conv2d over transposed inputs.
    */
   conv2dBackpropFilter?: Conv2dBackpropFilterMode;
+  /**
+   * Whether our WebAssembly SIMD kernels (conv gradients, Aᵀ·B matMul, Sign, ClipByValue's gradient)
+   * may run where `prepareBackend('wasm')` loaded them (default true). false makes every one of those
+   * kernels take its XNNPACK composition: for measuring, or to rule them out when debugging.
+   */
+  simd?: boolean;
   /**
    * Which BatchMatMul to use when an operand is transposed: 'transpose-first' (default) transposes it
    * natively and uses XNNPACK, 'native' keeps tfjs-backend-wasm's loop (about 10x slower).
@@ -132,6 +139,10 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions =
     throw new TypeError('@advtrain/backends: option "conv2dBackpropInput" must be \'simd\', \'sub-pixel\', \'conv2d\' or '
       + `'native' (received ${JSON.stringify(mode)}).`);
   }
+  const simd = options.simd ?? true;
+  if (typeof simd !== 'boolean') {
+    throw new TypeError(`@advtrain/backends: option "simd" must be true or false (received ${JSON.stringify(simd)}).`);
+  }
   const filterMode = options.conv2dBackpropFilter ?? 'simd';
   if (filterMode !== 'simd' && filterMode !== 'conv2d') {
     throw new TypeError('@advtrain/backends: option "conv2dBackpropFilter" must be \'simd\' or \'conv2d\' '
@@ -147,6 +158,7 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions =
     registerKernel(config);
     active.set(config.kernelName, config);
   }
+  setSimdKernelsEnabled(simd);
   addOrSwitch(DW_CONFIGS[filterMode]);
   replace(maxPoolGradConfig);
   replace(identityConfig);

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadSimdKernels, prepareBackend, simdStatusOf } from '../index.js';
+import { loadSimdKernels, prepareBackend, registerWasmTrainingKernels, simdStatusOf } from '../index.js';
+import { simdKernelsOf } from './simd/module.js';
 import { conv2dFilterGradSimd } from './simd/conv2d-filter-grad.js';
 import { conv2dInputGradSimd } from './simd/conv2d-input-grad.js';
 import { matMulTransposeASimd } from './simd/mat-mul-transpose-a.js';
@@ -33,6 +34,25 @@ describe('the WebAssembly SIMD module', () => {
     const t = { dataId: {}, shape: [1], dtype: 'float32' as const };
     expect(conv2dFilterGradSimd(cpu, t, t, info)).toBeUndefined();
     expect(conv2dInputGradSimd(cpu as unknown as WasmBackendLike, t, t, info)).toBeUndefined();
+  });
+
+  it('`registerWasmTrainingKernels({ simd: false })` makes every caller take its XNNPACK path', async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.engine().backend;
+    const x = tf.tensor1d([NaN, 2]);
+    try {
+      registerWasmTrainingKernels({ simd: false });
+      expect(simdKernelsOf(backend)).toBeUndefined();
+      expect(Array.from(await tf.sign(x).data())).toEqual([-1, 1]); // the saturation path
+      registerWasmTrainingKernels();
+      expect(simdKernelsOf(backend)).toBeDefined();
+      expect(Array.from(await tf.sign(x).data())).toEqual([0, 1]);
+      expect(() => registerWasmTrainingKernels({ simd: 'yes' as never }))
+        .toThrow('option "simd" must be true or false (received "yes")');
+    } finally {
+      registerWasmTrainingKernels();
+      x.dispose();
+    }
   });
 
   it('is what assembly/ compiles to (run `pnpm build:wasm` after editing it)', async () => {

@@ -36,6 +36,12 @@ export type SimdStatus = { loaded: true } | { loaded: false; reason: string };
 
 const bound = new WeakMap<object, SimdKernels>();
 const statuses = new WeakMap<object, SimdStatus>();
+let enabled = true;
+
+/** Lets the SIMD kernels run (default) or makes every caller take its XNNPACK path (`simd: false`). */
+export function setSimdKernelsEnabled(on: boolean): void {
+  enabled = on;
+}
 
 function decode(base64: string): Uint8Array<ArrayBuffer> {
   const text = atob(base64);
@@ -80,9 +86,9 @@ export async function loadSimdKernels(backend: object): Promise<SimdStatus> {
   return status;
 }
 
-/** The SIMD kernels bound to `backend`, if `loadSimdKernels` succeeded on it. */
+/** The SIMD kernels bound to `backend`, if `loadSimdKernels` succeeded on it and they are enabled. */
 export function simdKernelsOf(backend: object): SimdKernels | undefined {
-  return bound.get(backend);
+  return enabled ? bound.get(backend) : undefined;
 }
 
 /** Whether the SIMD conv gradients are loaded on `backend`, and if not, why. */
