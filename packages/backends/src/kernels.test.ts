@@ -145,6 +145,10 @@ describe('MaxPoolGrad on wasm equals cpu', () => {
     { x: [1, 7, 5, 2], size: 3, strides: 2, pad: 'same', offset: -1 },
     { x: [2, 5, 5, 1], size: 3, strides: 1, pad: 'valid', offset: 0 },
     { x: [1, 8, 8, 4], size: 2, strides: 2, pad: 'same', offset: -5 },
+    // C a multiple of 4: the SIMD kernel (non-overlapping, overlapping, padded, odd sizes).
+    { x: [3, 9, 7, 8], size: 2, strides: 2, pad: 'valid', offset: -0.5 },
+    { x: [2, 7, 9, 12], size: 3, strides: 2, pad: 'same', offset: 0.2 },
+    { x: [1, 6, 6, 4], size: 3, strides: 1, pad: 'same', offset: -3 },
   ];
   for (const c of cases) {
     it(`x=[${c.x}] size=${c.size} s=${c.strides} pad=${c.pad} mean=${c.offset}`, () => cpuVsWasm(() => {
@@ -152,6 +156,12 @@ describe('MaxPoolGrad on wasm equals cpu', () => {
       return tf.grad(f)(t4(c.x, 21, c.offset));
     }));
   }
+  // The SIMD kernel (C = 4); the shifted tfjs kernel, used without the module, picks another position on ties.
+  it('ties go to the first position of the window, as on cpu', () => cpuVsWasm(() => {
+    const f = (x: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(x as tf.Tensor4D, 2, 1, 'valid'), t4([2, 3, 3, 4], 22)));
+    // Values in {0, 1, 2}: most windows hold their max more than once, and windows overlap.
+    return tf.grad(f)(tf.round(tf.mul(tf.add(t4([2, 4, 4, 4], 23), 1), 1)));
+  }));
 });
 
 describe('UnsortedSegmentSum on wasm equals cpu', () => {
