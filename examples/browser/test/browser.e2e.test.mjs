@@ -68,6 +68,8 @@ describe.skipIf(!hasChromium)('examples/browser in headless chromium', () => {
       const lastTwo = (r.losses.at(-1) + r.losses.at(-2)) / 2;
       expect(lastTwo, `${backend} loss did not decrease: ${r.losses}`).toBeLessThan(r.losses[0] - 0.1);
     }
+    // The wasm side ran @advtrain/backends' SIMD module in the browser, not only its XNNPACK fallbacks.
+    expect(results.wasm.device).toContain('advtrain SIMD kernels on');
     const a = results[gpu].losses;
     const b = results.wasm.losses;
     const firstTolerance = strategy === 'free-at' ? FIRST_STEP_TOLERANCE_REPLAYS * Math.max(a[0], b[0]) : FIRST_STEP_TOLERANCE;

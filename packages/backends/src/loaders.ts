@@ -61,9 +61,9 @@ export async function loadWasm(ctx: LoaderContext): Promise<LoadedBackend> {
   await activate(ctx, 'wasm', pkg);
   const simd = await env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const threads = await env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
-  // Our SIMD conv gradients run on the backend's heap; where they cannot load, the XNNPACK paths serve.
+  // Our SIMD kernels run on the backend's heap; where they cannot load, the XNNPACK paths serve.
   const ours = ctx.wasmKernels === false ? undefined : await loadSimdKernels(engine().backend);
-  const oursText = ours === undefined ? '' : `, advtrain SIMD conv gradients ${ours.loaded ? 'on' : `off: ${ours.reason}`}`;
+  const oursText = ours === undefined ? '' : `, advtrain SIMD kernels ${ours.loaded ? 'on' : `off: ${ours.reason}`}`;
   return {
     backend: 'wasm', packageName: pkg, software: true, kernelsPatched,
     device: `WebAssembly CPU (SIMD ${simd ? 'on' : 'off'}, threads ${threads ? 'on' : 'off'}${oursText})`,

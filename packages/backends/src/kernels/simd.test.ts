@@ -22,7 +22,7 @@ beforeAll(async () => {
 describe('the WebAssembly SIMD module', () => {
   it('loads onto the wasm backend in Node and says so', () => {
     expect(simdStatusOf(tf.engine().findBackend('wasm'))).toEqual({ loaded: true });
-    expect(prepared.device).toContain('advtrain SIMD conv gradients on');
+    expect(prepared.device).toContain('advtrain SIMD kernels on');
   });
 
   it('reports why it cannot load on another backend, and the kernels then decline', async () => {

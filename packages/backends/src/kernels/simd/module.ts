@@ -93,7 +93,7 @@ export function simdKernelsOf(backend: object): SimdKernels | undefined {
   return enabled ? bound.get(backend) : undefined;
 }
 
-/** Whether the SIMD conv gradients are loaded on `backend`, and if not, why. */
+/** Whether our SIMD kernels are loaded on `backend`, and if not, why. */
 export function simdStatusOf(backend: object): SimdStatus {
   return statuses.get(backend) ?? { loaded: false, reason: 'loadSimdKernels has not run on this backend' };
 }
