@@ -1,7 +1,8 @@
 // MNIST CNN ("Fast is better than free") training step on wasm: forward, clean step, input gradient,
-// step ÷ forward, and a per-kernel profile of one step, for each Conv2DBackpropInput / BatchMatMul choice.
+// step ÷ forward, and a per-kernel profile of one step, for each Conv2DBackpropInput choice; mode 'xnnpack'
+// is every kernel without our SIMD module (registerWasmTrainingKernels({ simd: false })).
 // Run `pnpm --filter @advtrain/backends build` first, then `node packages/backends/bench/step.mjs`.
-// Options: RUNS=n (default 25), BATCH=n (default 100), MODES=native,conv2d,... (default: all), PROFILE=0.
+// Options: RUNS=n (default 25), BATCH=n (default 100), MODES=simd,xnnpack,... (default: all), PROFILE=0.
 import * as tf from '@tensorflow/tfjs-core';
 import { randn } from './data.mjs';
 import { prepareBackend, registerWasmTrainingKernels } from '../dist/index.js';
@@ -9,7 +10,8 @@ import { prepareBackend, registerWasmTrainingKernels } from '../dist/index.js';
 const RUNS = Number(process.env.RUNS ?? 25);
 const WARMUP = 5;
 const BATCH = Number(process.env.BATCH ?? 100);
-const MODES = (process.env.MODES ?? 'native,conv2d,sub-pixel').split(',');
+const MODES = (process.env.MODES ?? 'simd,xnnpack,sub-pixel,conv2d,native').split(',');
+const optionsOf = (mode) => (mode === 'xnnpack' ? { simd: false } : { conv2dBackpropInput: mode });
 
 async function median(fn) {
   for (let i = 0; i < WARMUP; i++) await fn();
@@ -57,7 +59,7 @@ const times = Object.fromEntries(MODES.map((m) => [m, Object.fromEntries(jobs.ma
 const before = tf.memory().numTensors;
 for (let i = 0; i < WARMUP + RUNS; i++) {
   for (const mode of MODES) {
-    registerWasmTrainingKernels({ conv2dBackpropInput: mode });
+    registerWasmTrainingKernels(optionsOf(mode));
     for (const [job, fn] of jobs) {
       const t0 = performance.now();
       await fn();
@@ -77,7 +79,7 @@ const lines = [...MODES, ...MODES.map((m) => `${m} (min)`)].map((label) => {
 });
 if (process.env.PROFILE !== '0') {
   for (const mode of MODES) {
-    registerWasmTrainingKernels({ conv2dBackpropInput: mode });
+    registerWasmTrainingKernels(optionsOf(mode));
     for (const [what, fn] of jobs) {
       const prof = await tf.profile(fn);
       const byKernel = new Map();
