@@ -1,20 +1,24 @@
 // ---------------------------------------------------------------------------------------------------
 // dx, scattered: every dy position adds W[a, b]·dy[n, o, p] to the padded dx pixel (o·sh + a, p·sw + b).
-// Lanes run along a contiguous "span" of dx: C_in values of one tap (C_in a multiple of 4), or, when
-// C_in is small (an image model's first layer), the kw·C_in values of a whole filter row. The padded
-// buffer has one extra image, so images are always taken in pairs (an odd batch writes its last pair's
-// second half there) and no position needs a bounds check.
+// Lanes run along a contiguous "span" of dx: C_in values of one tap (C_in a multiple of 4), or, for other
+// C_in (an image model's first layer), the kw·C_in values of a whole filter row, rounded up to a multiple
+// of 4 with zero weights (the extra lanes add 0 to the next pixels). The padded buffer has one extra
+// image, so images are always taken in pairs (an odd batch writes its last pair's second half there) and
+// no position needs a bounds check.
 // ---------------------------------------------------------------------------------------------------
 
-/** wt[t, d, c] = w[t, c, d] for t < taps: puts the span (c) innermost. */
-export function transposeFilter(w: usize, wt: usize, taps: i32, ci: i32, co: i32): void {
+/**
+ * wt[t, d, c] = w[t, c, d] for t < taps and c < ci, and 0 for ci ≤ c < span: puts the span innermost,
+ * padded with zero lanes to a multiple of 4.
+ */
+export function transposeFilter(w: usize, wt: usize, taps: i32, ci: i32, co: i32, span: i32): void {
   for (let t = 0; t < taps; t++) {
     const src = w + (<usize>(t * ci * co) << 2);
-    const dst = wt + (<usize>(t * ci * co) << 2);
-    for (let c = 0; c < ci; c++) {
-      for (let d = 0; d < co; d++) {
-        f32.store(dst + (<usize>(d * ci + c) << 2), f32.load(src + (<usize>(c * co + d) << 2)));
-      }
+    const dst = wt + (<usize>(t * span * co) << 2);
+    for (let d = 0; d < co; d++) {
+      const row = dst + (<usize>(d * span) << 2);
+      for (let c = 0; c < ci; c++) f32.store(row + (<usize>c << 2), f32.load(src + (<usize>(c * co + d) << 2)));
+      for (let c = ci; c < span; c++) f32.store(row + (<usize>c << 2), 0);
     }
   }
 }

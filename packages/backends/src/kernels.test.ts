@@ -56,6 +56,10 @@ const convCases: ConvCase[] = [
   { x: [3, 11, 7, 4], k: [5, 5], cout: 3, strides: [3, 2], pad: 'same' },
   { x: [2, 12, 11, 1], k: [6, 4], cout: 8, strides: [2, 1], pad: 'same' },
   { x: [1, 9, 9, 2], k: [5, 2], cout: 5, strides: [1, 2], pad: 'valid' },
+  // Filter rows padded to a multiple of 4 lanes: SmallCNN's first layer, an RGB 3×3, 5-wide rows.
+  { x: [3, 28, 28, 1], k: [3, 3], cout: 32, strides: [1, 1], pad: 'valid' },
+  { x: [2, 12, 10, 3], k: [3, 3], cout: 8, strides: [1, 1], pad: 'same' },
+  { x: [1, 11, 13, 1], k: [5, 5], cout: 4, strides: [2, 3], pad: 'same' },
 ];
 const DX_MODES: Conv2dBackpropInputMode[] = ['simd', 'sub-pixel', 'conv2d'];
 const DW_MODES: Conv2dBackpropFilterMode[] = ['simd', 'conv2d'];

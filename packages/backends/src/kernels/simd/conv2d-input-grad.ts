@@ -5,8 +5,9 @@ import { simdKernelsOf } from './module.js';
 /**
  * dx by the SIMD module's scatter form: every dy position adds W·dy into a zero-padded dx (one spare
  * image, so images go in pairs without bounds checks), then the padding is cropped off. Lanes run along
- * C_in (a multiple of 4) or, for small C_in, along a whole filter row (kw·C_in a multiple of 4).
- * Undefined where neither applies, or the module is not loaded: the caller then uses XNNPACK.
+ * C_in when it is a multiple of 4, else along a whole filter row (kw·C_in values, rounded up to a multiple
+ * of 4 with zero weights whose lanes add 0 to the next pixels). Undefined where the module is not loaded
+ * or a tensor is not float32: the caller then uses XNNPACK.
  */
 export function conv2dInputGradSimd(
   backend: WasmBackendLike, dy: TensorInfo, filter: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo | undefined {
@@ -16,15 +17,15 @@ export function conv2dInputGradSimd(
   if (simd === undefined || dy.dtype !== 'float32' || filter.dtype !== 'float32') return undefined;
   if (n * h * w * ci * oh * ow * co === 0) return undefined;
   const perTap = ci % 4 === 0;
-  if (!perTap && (kw * ci) % 4 !== 0) return undefined;
   const gw = perTap ? kw : 1;
-  const span = perTap ? ci : kw * ci;
+  const span = perTap ? ci : Math.ceil((kw * ci) / 4) * 4;
 
-  const wt = simd.allocate([kh * kw * ci * co]);
-  simd.exports.transposeFilter(simd.offsetOf(filter), simd.offsetOf(wt), kh * gw, span, co);
-  // Padded row o·sh + a holds dx row o·sh + a − top; it must also reach every dx row (large padding).
+  const wt = simd.allocate([kh * gw * span * co]);
+  simd.exports.transposeFilter(simd.offsetOf(filter), simd.offsetOf(wt), kh * gw, perTap ? ci : kw * ci, co, span);
+  // Padded row o·sh + a holds dx row o·sh + a − top; it must also reach every dx row (large padding), and
+  // a row's last span, which starts at column (ow − 1)·sw, must fit in it.
   const hp = Math.max((oh - 1) * sh + kh, padInfo.top + h);
-  const wp = Math.max((ow - 1) * sw + kw, padInfo.left + w);
+  const wp = Math.max((ow - 1) * sw + Math.max(kw, Math.ceil(span / ci)), padInfo.left + w);
   const padded = simd.allocate([n + 1, hp, wp, ci]);
   const paddedSize = (n + 1) * hp * wp * ci;
   new Float32Array(simd.memory.buffer, simd.offsetOf(padded), paddedSize).fill(0);

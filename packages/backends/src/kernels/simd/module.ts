@@ -6,7 +6,7 @@ import { SIMD_MODULE_WASM } from './module.wasm.js';
 export interface SimdExports {
   conv2dFilterGrad(x: number, dy: number, dw: number, n: number, h: number, w: number, ci: number,
     oh: number, ow: number, co: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number): void;
-  transposeFilter(w: number, wt: number, taps: number, ci: number, co: number): void;
+  transposeFilter(w: number, wt: number, taps: number, ci: number, co: number, span: number): void;
   conv2dInputGradScatter(dy: number, wt: number, padded: number, n: number, hp: number, wp: number, ci: number,
     oh: number, ow: number, co: number, kh: number, gw: number, span: number, sh: number, sw: number): void;
   cropImages(padded: number, out: number, n: number, hp: number, wp: number, h: number, w: number, ci: number,
