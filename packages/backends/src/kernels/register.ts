@@ -20,7 +20,7 @@ import { originalWasmKernels } from './wasm-ops.js';
 export interface WasmTrainingKernelOptions {
   /**
    * Which Conv2DBackpropInput to use: 'simd' (default) runs our WebAssembly SIMD scatter kernel where
-   * `prepareBackend` loaded it and C_in or kw·C_in is a multiple of 4, else 'sub-pixel'; 'sub-pixel'
+   * `prepareBackend` loaded it (any float32 shape), else 'sub-pixel'; 'sub-pixel'
    * runs it as one XNNPACK conv2d over the undilated dy with every stride phase as output channels;
    * 'conv2d' as one XNNPACK conv2d over the zero-dilated dy (s² times the work); 'native' keeps
    * tfjs-backend-wasm's own loop. The last three are kept for measuring.
