@@ -33,3 +33,21 @@ export function clipByValueGrad(x: usize, dy: usize, out: usize, size: i32, lo: 
     f32.store(out + i, v >= lo && v <= hi ? f32.load(dy + i) : 0);
   }
 }
+
+/** Relu's gradient, dy · step(x), with step(x) = 1 for x > 0, NaN for NaN, else 0 (tfjs's formula and values). */
+export function reluGrad(x: usize, dy: usize, out: usize, size: i32): void {
+  const one = f32x4.splat(1);
+  const zero = f32x4.splat(0);
+  const bytes = <usize>size << 2;
+  const whole = bytes & ~(<usize>15);
+  let i: usize = 0;
+  for (; i < whole; i += 16) {
+    const v = v128.load(x + i);
+    const step = v128.or(v128.and(f32x4.gt(v, zero), one), v128.and(f32x4.ne(v, v), v));
+    v128.store(out + i, f32x4.mul(v128.load(dy + i), step));
+  }
+  for (; i < bytes; i += 4) {
+    const v = f32.load(x + i);
+    f32.store(out + i, f32.load(dy + i) * (v > 0 ? 1 : v != v ? v : 0));
+  }
+}

@@ -6,5 +6,5 @@
 
 export { conv2dFilterGrad } from './conv2d-filter-grad';
 export { conv2dInputGradScatter, cropImages, transposeFilter } from './conv2d-input-grad';
-export { clipByValueGrad, sign } from './elementwise';
+export { clipByValueGrad, reluGrad, sign } from './elementwise';
 export { maxPoolGrad } from './max-pool-grad';

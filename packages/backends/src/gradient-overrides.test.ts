@@ -4,8 +4,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { prepareBackend } from './index.js';
 import { registerBackendGradients } from './gradient-overrides.js';
 import { clipByValueGradViaMask } from './kernels/ClipByValueGrad.js';
+import { reluGradViaStep } from './kernels/ReluGrad.js';
 import type { WasmBackendLike } from './kernels/wasm-ops.js';
-import { cpuVsWasm, seeded } from './test-support/parity.js';
+import { cpuVsWasm, runOn, seeded } from './test-support/parity.js';
 
 const t = (shape: number[], seed: number) => tf.tensor(seeded(shape.reduce((a, b) => a * b, 1), seed), shape);
 
@@ -18,6 +19,7 @@ describe('Sum, Mean and ClipByValue gradients on faster kernels', () => {
     expect(tf.getGradient('Sum')!.gradFunc.toString()).toContain('broadcastToInput');
     expect(tf.getGradient('Mean')!.gradFunc.toString()).toContain('broadcastToInput');
     expect(tf.getGradient('ClipByValue')!.gradFunc.toString()).toContain('clipValueMin');
+    expect(tf.getGradient('Relu')!.gradFunc.toString()).toContain('RELU_GRAD');
     expect(registerBackendGradients()).toEqual([]);
   });
 
@@ -61,6 +63,30 @@ describe('Sum, Mean and ClipByValue gradients on faster kernels', () => {
     const g = tf.engine().makeTensorFromTensorInfo(
       clipByValueGradViaMask({ inputs: { x, dy }, attrs: { clipValueMin: 0, clipValueMax: 1 }, backend }));
     expect(Array.from(await g.data())).toEqual([0, 2, 3, 4, 5, 0, 0, 0, 9]);
+    tf.dispose([x, dy, g]);
+  });
+
+  it('Relu gradient dy · step(x) equals cpu value for value: 0, ±0, NaN, ±Infinity in x and dy, odd lengths (SIMD tail)', async () => {
+    const grad = () => tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.relu(v), tf.tensor1d([1, -2, 3, Infinity, 5, -Infinity, 7, NaN, 9]))))(
+      tf.tensor1d([-1, 0, -0, -3, NaN, 2, Infinity, 4, 1e-45]));
+    const [cpu] = await runOn('cpu', grad);
+    const [wasm] = await runOn('wasm', grad);
+    // 0·∞ = NaN and NaN·x = NaN must come out as on cpu, so compare with Object.is (NaN equals NaN).
+    expect(Array.from(wasm!.values).map(String)).toEqual(Array.from(cpu!.values).map(String));
+    expect(Array.from(cpu!.values).filter(Number.isNaN)).toHaveLength(3);
+  });
+
+  it('Relu gradient through a conv layer on an MNIST-shaped batch equals cpu', () => cpuVsWasm(() =>
+    tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.relu(tf.conv2d(v as tf.Tensor4D, t([3, 3, 2, 8], 85) as tf.Tensor4D, 1, 'same')),
+      t([2, 6, 6, 8], 86))))(t([2, 6, 6, 2], 87))));
+
+  it('without the SIMD module the Step and Multiply kernels give the same Relu gradient', async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.engine().backend as unknown as WasmBackendLike;
+    const x = tf.tensor1d([-1, 0, 2, 1e-45, -0.5]);
+    const dy = tf.tensor1d([1, 2, 3, 4, 5]);
+    const g = tf.engine().makeTensorFromTensorInfo(reluGradViaStep({ inputs: { x, dy }, backend }));
+    expect(Array.from(await g.data())).toEqual([0, 0, 3, 4, 0]);
     tf.dispose([x, dy, g]);
   });
 

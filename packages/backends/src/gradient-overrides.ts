@@ -1,8 +1,9 @@
 import {
-  abs, ClipByValue, clipByValue, div, engine, fill, getBackend, getGradient, getKernel, Mean, mul, registerGradient, reshape,
-  step, sub, Sum, util, type ClipByValueAttrs, type GradConfig, type NamedAttrMap, type Tensor,
+  abs, ClipByValue, clipByValue, div, engine, fill, getBackend, getGradient, getKernel, Mean, mul, registerGradient, Relu,
+  reshape, step, sub, Sum, util, type ClipByValueAttrs, type GradConfig, type NamedAttrMap, type Tensor,
 } from '@tensorflow/tfjs-core';
 import { CLIP_BY_VALUE_GRAD } from './kernels/ClipByValueGrad.js';
+import { RELU_GRAD } from './kernels/ReluGrad.js';
 
 /** dy of a Sum or Mean reshaped to keep the reduced axes, times ones of x's shape (tfjs's math). */
 function broadcastToInput(dy: Tensor, x: Tensor, attrs: NamedAttrMap): { broadcast: Tensor; count: number } {
@@ -55,17 +56,41 @@ function clipGrad(original: GradConfig | undefined): GradConfig {
   };
 }
 
+/**
+ * Relu's gradient, dy · step(x): tfjs runs a Step, a Cast and a Multiply over the activation (2.7 ms for
+ * [100, 26, 26, 32] on wasm). On wasm it runs our kernel (one SIMD pass, same values, NaN included);
+ * other backends keep tfjs's gradient.
+ */
+function reluGrad(original: GradConfig | undefined): GradConfig {
+  return {
+    kernelName: Relu,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      if (getBackend() === 'wasm' && getKernel(RELU_GRAD, 'wasm') !== undefined) {
+        return { x: () => engine().runKernel(RELU_GRAD, { x: saved[0]!, dy: dy as Tensor }) as Tensor };
+      }
+      if (original !== undefined) return original.gradFunc(dy, saved, attrs);
+      return { x: () => mul(dy as Tensor, step(saved[0]!)) };
+    },
+  };
+}
+
 const ours = new Set<GradConfig>([sumGrad, meanGrad]);
 
 /**
  * Replaces tfjs's Sum and Mean gradients by the same math with the ones tensor made on the backend,
- * and ClipByValue's by a mask of fast kernels on wasm. Called after tfjs-layers registered its
+ * and ClipByValue's and Relu's by our kernels on wasm. Called after tfjs-layers registered its
  * gradients (a later registration wins). Returns the kernel names whose gradients were replaced.
  */
 export function registerBackendGradients(): string[] {
   const replaced: string[] = [];
   const clip = getGradient(ClipByValue);
-  const configs = [sumGrad, meanGrad, ...(clip !== undefined && ours.has(clip) ? [] : [clipGrad(clip)])];
+  const relu = getGradient(Relu);
+  const configs = [
+    sumGrad, meanGrad,
+    ...(clip !== undefined && ours.has(clip) ? [] : [clipGrad(clip)]),
+    ...(relu !== undefined && ours.has(relu) ? [] : [reluGrad(relu)]),
+  ];
   for (const config of configs) {
     if (getGradient(config.kernelName) === config) continue;
     registerGradient(config);

@@ -1,6 +1,7 @@
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { batchMatMulConfig } from './BatchMatMul.js';
 import { clipByValueGradConfig } from './ClipByValueGrad.js';
+import { reluGradConfig } from './ReluGrad.js';
 import { conv2DBackpropFilterConfig, conv2DBackpropFilterSimdConfig } from './Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 import { conv2DBackpropInputSimdConfig } from './Conv2DBackpropInputSimd.js';
@@ -33,7 +34,7 @@ export interface WasmTrainingKernelOptions {
    */
   conv2dBackpropFilter?: Conv2dBackpropFilterMode;
   /**
-   * Whether our WebAssembly SIMD kernels (conv gradients, Aᵀ·B matMul, Sign, ClipByValue's gradient)
+   * Whether our WebAssembly SIMD kernels (conv gradients, Aᵀ·B matMul, MaxPool, Sign, ClipByValue and Relu gradients)
    * may run where `prepareBackend('wasm')` loaded them (default true). false makes every one of those
    * kernels take its XNNPACK composition: for measuring, or to rule them out when debugging.
    */
@@ -61,6 +62,7 @@ const DW_CONFIGS: Record<Conv2dBackpropFilterMode, KernelConfig> = {
 /** Kernels tfjs-backend-wasm 4.22 lacks; we add them only where none is registered. */
 const MISSING: readonly KernelConfig[] = [
   clipByValueGradConfig,
+  reluGradConfig,
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
   unsortedSegmentSumConfig,

@@ -24,3 +24,14 @@ export function clipByValueGradSimd(
   simd.exports.clipByValueGrad(simd.offsetOf(x), simd.offsetOf(dy), simd.offsetOf(out), util.sizeFromShape(x.shape), lo, hi);
   return out;
 }
+
+/** Relu's gradient dy · step(x) in one SIMD pass; undefined without the module, for non-float32 or unequal shapes. */
+export function reluGradSimd(backend: object, x: TensorInfo, dy: TensorInfo): TensorInfo | undefined {
+  const simd = simdKernelsOf(backend);
+  if (simd === undefined || x.dtype !== 'float32' || dy.dtype !== 'float32' || !util.arraysEqual(x.shape, dy.shape)) {
+    return undefined;
+  }
+  const out = simd.allocate(x.shape.slice());
+  simd.exports.reluGrad(simd.offsetOf(x), simd.offsetOf(dy), simd.offsetOf(out), util.sizeFromShape(x.shape));
+  return out;
+}

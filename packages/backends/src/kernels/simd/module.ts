@@ -13,6 +13,7 @@ export interface SimdExports {
     top: number, left: number): void;
   sign(x: number, out: number, size: number): void;
   clipByValueGrad(x: number, dy: number, out: number, size: number, lo: number, hi: number): void;
+  reluGrad(x: number, dy: number, out: number, size: number): void;
   maxPoolGrad(x: number, y: number, dy: number, dx: number, n: number, h: number, w: number, c: number,
     oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number): void;
 }
