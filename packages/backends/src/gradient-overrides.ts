@@ -1,6 +1,7 @@
 import {
-  abs, ClipByValue, clipByValue, div, engine, fill, getBackend, getGradient, getKernel, Mean, mul, registerGradient, Relu,
-  reshape, step, sub, Sum, util, type ClipByValueAttrs, type GradConfig, type NamedAttrMap, type Tensor,
+  ClipByValue, div, engine, fill, getBackend, getGradient, getKernel, greaterEqual, lessEqual, logicalAnd, Mean, mul,
+  registerGradient, Relu, reshape, step, Sum, util, where, zerosLike,
+  type ClipByValueAttrs, type GradConfig, type NamedAttrMap, type Tensor,
 } from '@tensorflow/tfjs-core';
 import { CLIP_BY_VALUE_GRAD } from './kernels/ClipByValueGrad.js';
 import { RELU_GRAD } from './kernels/ReluGrad.js';
@@ -32,46 +33,45 @@ const meanGrad: GradConfig = {
   }),
 };
 
+/** x's gradient by our wasm kernel `kernel` (inputs x and dy) when wasm is active and it is registered, else null. */
+function onWasm(kernel: string, x: Tensor, dy: Tensor, attrs: NamedAttrMap = {}): { x: () => Tensor } | null {
+  if (getBackend() !== 'wasm' || getKernel(kernel, 'wasm') === undefined) return null;
+  return { x: () => engine().runKernel(kernel, { x, dy }, attrs) as Tensor };
+}
+
 /**
  * ClipByValue's gradient passes dy where lo ≤ x ≤ hi. tfjs builds that mask from GreaterEqual,
  * LessEqual, LogicalAnd and Select, scalar loops on wasm (3.9 ms for an MNIST batch, as much as the
- * first layer's input gradient that FreeAT's replays pay). On wasm it runs our kernel (one SIMD pass
- * where the module is loaded) or, with our kernels unregistered, the mask 1 − step(|x − clip(x)|):
- * x − clip(x) is exactly 0 inside the range, boundaries included, and nonzero outside (1.2 ms).
- * Other backends keep tfjs's gradient.
+ * first layer's input gradient that FreeAT's replays pay). On wasm it runs our kernel
+ * `AdvtrainClipByValueGrad` (kernels/ClipByValueGrad.ts: one SIMD pass, or a mask of XNNPACK ops);
+ * elsewhere tfjs's gradient, or the same mask where tfjs registered none.
  */
 function clipGrad(original: GradConfig | undefined): GradConfig {
   return {
     kernelName: ClipByValue,
     inputsToSave: ['x'],
     gradFunc: (dy, saved, attrs) => {
-      if (getBackend() !== 'wasm' && original !== undefined) return original.gradFunc(dy, saved, attrs);
       const x = saved[0]!;
       const { clipValueMin, clipValueMax } = attrs as unknown as ClipByValueAttrs;
-      if (getKernel(CLIP_BY_VALUE_GRAD, 'wasm') !== undefined) {
-        return { x: () => engine().runKernel(CLIP_BY_VALUE_GRAD, { x, dy: dy as Tensor }, { clipValueMin, clipValueMax }) as Tensor };
-      }
-      return { x: () => mul(dy as Tensor, sub(1, step(abs(sub(x, clipByValue(x, clipValueMin, clipValueMax)))))) };
+      return onWasm(CLIP_BY_VALUE_GRAD, x, dy as Tensor, { clipValueMin, clipValueMax })
+        ?? original?.gradFunc(dy, saved, attrs)
+        ?? { x: () => where(logicalAnd(greaterEqual(x, clipValueMin), lessEqual(x, clipValueMax)), dy as Tensor, zerosLike(dy as Tensor)) };
     },
   };
 }
 
 /**
  * Relu's gradient, dy · step(x): tfjs runs a Step, a Cast and a Multiply over the activation (2.7 ms for
- * [100, 26, 26, 32] on wasm). On wasm it runs our kernel (one SIMD pass, same values, NaN included);
- * other backends keep tfjs's gradient.
+ * [100, 26, 26, 32] on wasm). On wasm it runs our kernel `AdvtrainReluGrad` (one SIMD pass, same values);
+ * elsewhere tfjs's gradient, or the same product where tfjs registered none.
  */
 function reluGrad(original: GradConfig | undefined): GradConfig {
   return {
     kernelName: Relu,
     inputsToSave: ['x'],
-    gradFunc: (dy, saved, attrs) => {
-      if (getBackend() === 'wasm' && getKernel(RELU_GRAD, 'wasm') !== undefined) {
-        return { x: () => engine().runKernel(RELU_GRAD, { x: saved[0]!, dy: dy as Tensor }) as Tensor };
-      }
-      if (original !== undefined) return original.gradFunc(dy, saved, attrs);
-      return { x: () => mul(dy as Tensor, step(saved[0]!)) };
-    },
+    gradFunc: (dy, saved, attrs) => onWasm(RELU_GRAD, saved[0]!, dy as Tensor)
+      ?? original?.gradFunc(dy, saved, attrs)
+      ?? { x: () => mul(dy as Tensor, step(saved[0]!)) },
   };
 }
 

@@ -29,8 +29,11 @@ function filterGeometry({ inputs, attrs }: BackpropFilterArgs) {
  * size and transposed to [kh, kw, C_in, C_out].
  */
 export function conv2DBackpropFilterViaConv2D(args: BackpropFilterArgs): TensorInfo {
-  const { backend } = args;
   const { x, dy, info } = filterGeometry(args);
+  return viaConv2D(args.backend, x, dy, info);
+}
+
+function viaConv2D(backend: WasmBackendLike, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padInfo } = info;
   // Only the rows/columns the forward pass reached need padding; extra output is cropped below.
   const bottom = Math.max(0, (info.outHeight - 1) * sh + kh - info.inHeight - padInfo.top);
@@ -58,7 +61,7 @@ export function conv2DBackpropFilterViaConv2D(args: BackpropFilterArgs): TensorI
 /** dW by the WebAssembly SIMD module where it applies (C_out a multiple of 4), else as one conv2d. */
 export function conv2DBackpropFilterSimd(args: BackpropFilterArgs): TensorInfo {
   const { x, dy, info } = filterGeometry(args);
-  return conv2dFilterGradSimd(args.backend, x, dy, info) ?? conv2DBackpropFilterViaConv2D(args);
+  return conv2dFilterGradSimd(args.backend, x, dy, info) ?? viaConv2D(args.backend, x, dy, info);
 }
 
 export const conv2DBackpropFilterSimdConfig: KernelConfig = {

@@ -1,8 +1,8 @@
 import {
-  Conv2D, Conv2DBackpropInput, GatherNd, PadV2, Reshape, Reverse, Transpose, type KernelConfig, type KernelFunc, type TensorInfo,
+  backend_util, Conv2D, Conv2DBackpropInput, GatherNd, PadV2, Reshape, Reverse, Transpose, type KernelConfig, type KernelFunc, type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { backpropInputGeometry, type BackpropInputArgs } from './Conv2DBackpropInput.js';
-import { cropHW, release, run, writeInfo } from './wasm-ops.js';
+import { cropHW, release, run, writeInfo, type WasmBackendLike } from './wasm-ops.js';
 
 interface AxisPlan {
   /** Sub-filter taps, ceil(k / s). */
@@ -33,8 +33,12 @@ function plan(k: number, s: number, pad: number, size: number, outSize: number):
  * It does the forward conv's work; the zero-dilated form does s_h·s_w times more.
  */
 export function conv2DBackpropInputSubPixel(args: BackpropInputArgs): TensorInfo {
-  const { attrs, backend } = args;
   const { dy, filter, info } = backpropInputGeometry(args);
+  return subPixel(args.backend, dy, filter, info);
+}
+
+/** The sub-pixel dx for geometry already computed (`backpropInputGeometry`). */
+export function subPixel(backend: WasmBackendLike, dy: TensorInfo, filter: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, inChannels: cin, outChannels: cout } = info;
   const [n, h, w] = [info.batchSize, info.inHeight, info.inWidth];
   const ph = plan(kh, sh, info.padInfo.top, h, info.outHeight);

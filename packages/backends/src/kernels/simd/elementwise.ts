@@ -1,37 +1,32 @@
 import { util, type TensorInfo } from '@tensorflow/tfjs-core';
-import { simdKernelsOf } from './module.js';
-
-/** sign(x) in one SIMD pass (NaN and ±0 give 0, as cpu); undefined without the module or for non-float32. */
-export function signSimd(backend: object, x: TensorInfo): TensorInfo | undefined {
-  const simd = simdKernelsOf(backend);
-  if (simd === undefined || x.dtype !== 'float32') return undefined;
-  const out = simd.allocate(x.shape.slice());
-  simd.exports.sign(simd.offsetOf(x), simd.offsetOf(out), util.sizeFromShape(x.shape));
-  return out;
-}
+import { simdKernelsOf, type SimdExports } from './module.js';
 
 /**
- * ClipByValue's gradient, dy where lo ≤ x ≤ hi and 0 elsewhere, in one SIMD pass; undefined without
- * the module, for non-float32 or for x and dy of different shapes.
+ * One elementwise SIMD pass over float32 inputs of one shape into a new tensor of that shape;
+ * undefined without the module, for another dtype or for inputs of different shapes.
  */
-export function clipByValueGradSimd(
-  backend: object, x: TensorInfo, dy: TensorInfo, lo: number, hi: number): TensorInfo | undefined {
+function elementwise(backend: object, inputs: TensorInfo[],
+  call: (exports: SimdExports, offsets: number[], out: number, size: number) => void): TensorInfo | undefined {
   const simd = simdKernelsOf(backend);
-  if (simd === undefined || x.dtype !== 'float32' || dy.dtype !== 'float32' || !util.arraysEqual(x.shape, dy.shape)) {
-    return undefined;
-  }
-  const out = simd.allocate(x.shape.slice());
-  simd.exports.clipByValueGrad(simd.offsetOf(x), simd.offsetOf(dy), simd.offsetOf(out), util.sizeFromShape(x.shape), lo, hi);
+  const shape = inputs[0]!.shape;
+  if (simd === undefined || inputs.some((t) => t.dtype !== 'float32' || !util.arraysEqual(t.shape, shape))) return undefined;
+  const out = simd.allocate(shape.slice());
+  call(simd.exports, inputs.map(simd.offsetOf), simd.offsetOf(out), util.sizeFromShape(shape));
   return out;
 }
 
-/** Relu's gradient dy · step(x) in one SIMD pass; undefined without the module, for non-float32 or unequal shapes. */
+/** sign(x) in one SIMD pass (NaN and ±0 give 0, as cpu). */
+export function signSimd(backend: object, x: TensorInfo): TensorInfo | undefined {
+  return elementwise(backend, [x], (k, [px], out, size) => k.sign(px!, out, size));
+}
+
+/** ClipByValue's gradient, dy where lo ≤ x ≤ hi and 0 elsewhere, in one SIMD pass. */
+export function clipByValueGradSimd(
+  backend: object, x: TensorInfo, dy: TensorInfo, lo: number, hi: number): TensorInfo | undefined {
+  return elementwise(backend, [x, dy], (k, [px, pdy], out, size) => k.clipByValueGrad(px!, pdy!, out, size, lo, hi));
+}
+
+/** Relu's gradient dy · step(x) in one SIMD pass. */
 export function reluGradSimd(backend: object, x: TensorInfo, dy: TensorInfo): TensorInfo | undefined {
-  const simd = simdKernelsOf(backend);
-  if (simd === undefined || x.dtype !== 'float32' || dy.dtype !== 'float32' || !util.arraysEqual(x.shape, dy.shape)) {
-    return undefined;
-  }
-  const out = simd.allocate(x.shape.slice());
-  simd.exports.reluGrad(simd.offsetOf(x), simd.offsetOf(dy), simd.offsetOf(out), util.sizeFromShape(x.shape));
-  return out;
+  return elementwise(backend, [x, dy], (k, [px, pdy], out, size) => k.reluGrad(px!, pdy!, out, size));
 }
