@@ -8,3 +8,4 @@ export { conv2dFilterGrad } from './conv2d-filter-grad';
 export { conv2dInputGradScatter, cropImages, transposeFilter } from './conv2d-input-grad';
 export { clipByValueGrad, reluGrad, sign } from './elementwise';
 export { maxPoolGrad } from './max-pool-grad';
+export { randomUniform, scaledAdd, signStep, sumOfSquares } from './delta-updates';

@@ -1,7 +1,9 @@
 import { engine, env, findBackendFactory, setBackend } from '@tensorflow/tfjs-core';
 import { BackendError } from './errors.js';
 import { isModuleNotFound, type ModuleImporter } from './importer.js';
-import { registerWasmTrainingKernels, type WasmTrainingKernelOptions } from './kernels/register.js';
+import {
+  registerWasmTrainingKernels, syncDeltaUpdateKernels, wasmKernelsServedByUs, type WasmTrainingKernelOptions,
+} from './kernels/register.js';
 import { loadSimdKernels } from './kernels/simd/module.js';
 import { INSTALL } from './names.js';
 import { installWebGpu } from './webgpu.js';
@@ -64,8 +66,9 @@ export async function loadWasm(ctx: LoaderContext): Promise<LoadedBackend> {
   // Our SIMD kernels run on the backend's heap; where they cannot load, the XNNPACK paths serve.
   const ours = ctx.wasmKernels === false ? undefined : await loadSimdKernels(engine().backend);
   const oursText = ours === undefined ? '' : `, advtrain SIMD kernels ${ours.loaded ? 'on' : `off: ${ours.reason}`}`;
+  if (ours !== undefined) syncDeltaUpdateKernels();
   return {
-    backend: 'wasm', packageName: pkg, software: true, kernelsPatched,
+    backend: 'wasm', packageName: pkg, software: true, kernelsPatched: ours === undefined ? kernelsPatched : wasmKernelsServedByUs(),
     device: `WebAssembly CPU (SIMD ${simd ? 'on' : 'off'}, threads ${threads ? 'on' : 'off'}${oursText})`,
   };
 }

@@ -5,7 +5,7 @@ import { addGrads, scaleGrads, type GradMap } from './grad-map.js';
 import { defaultLoss, type LossFn } from './losses.js';
 import { PassCounter, type PassCount } from './pass-counter.js';
 import { probe, type Objective } from './probe.js';
-import { ascentDirection, clampToRange, projectL2, projectToBall } from './projections.js';
+import { clampToRange, normalizedAscent, projectL2, signAscent, type RangeClamp } from './projections.js';
 import { randomUniform, type RngState } from './random.js';
 import { scoped } from './tensor-tree.js';
 import type { Batch, ModelView } from './views/types.js';
@@ -24,8 +24,14 @@ export interface LossTerm {
 
 /** `clamp(x + δ, lo, hi) − x` for input sites with a valid range; δ unchanged otherwise. */
 export function keepInRange(ctx: StepContext, delta: tf.Tensor): tf.Tensor {
+  const clamp = rangeClamp(ctx);
+  return clamp ? clampToRange(clamp.x, delta, clamp.range) : delta;
+}
+
+/** The input and its valid range where the site is the input and the view declares one. */
+function rangeClamp(ctx: StepContext): RangeClamp | null {
   const range = ctx.view.validRange;
-  return ctx.view.site === 'input' && range ? clampToRange(ctx.batch.x, delta, range) : delta;
+  return ctx.view.site === 'input' && range ? { x: ctx.batch.x, range } : null;
 }
 
 /**
@@ -55,8 +61,9 @@ export interface AscentStep {
  */
 export function ascentStep(ctx: StepContext, delta: tf.Tensor, grad: tf.Tensor, step: AscentStep): tf.Tensor {
   return scoped('ascentStep', () => {
-    const moved = tf.add(delta, tf.mul(step.stepSize, ascentDirection(grad, step.norm)));
-    return keepInRange(ctx, step.epsilon === null ? moved : projectToBall(moved, step.norm, step.epsilon));
+    if (step.norm === 'linf') return signAscent(delta, grad, step.stepSize, step.epsilon, rangeClamp(ctx));
+    const moved = normalizedAscent(delta, grad, step.stepSize, { norm: 'l2', guard: 1e-10, guardMode: 'add' });
+    return keepInRange(ctx, step.epsilon === null ? moved : projectL2(moved, step.epsilon));
   });
 }
 

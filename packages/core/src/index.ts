@@ -18,10 +18,11 @@ export {
   layersModelView, type LayerLike, type LayerVariableLike, type LayersModelLike, type LayersModelViewOptions,
 } from './views/layers-model.js';
 export type { Batch, ForwardContext, ForwardOptions, LayerOneSplit, ModelView, PerturbationSite } from './views/types.js';
-export { l2Norm, linfNorm, stableL2Norm, reductionAxes, type NormScope } from './norms.js';
+export { l2Norm, linfNorm, stableL2Norm, reductionAxes, sumOfSquares, type NormScope } from './norms.js';
+export { FUSED_KERNELS } from './fused-kernels.js';
 export {
-  ascentDirection, clampKeepsRange, clampToRange, clipLinf, normalizeL2, normalizeLinf, projectL2, projectToBall, scaleToL2,
-  type GuardMode,
+  ascentDirection, clampKeepsRange, clampToRange, clipLinf, normalizeL2, normalizeLinf, normalizedAscent, projectL2,
+  projectToBall, scaleToL2, scaledAdd, signAscent, type GuardMode, type RangeClamp,
 } from './projections.js';
 export { createRng, fillNormal, fillUniform, mixSeed, nextSeed, randomNormal, randomUniform, type RngState } from './random.js';
 export { addGrads, accumulateGrads, copyGrads, disposeGrads, scaleGrads, sumGrads, type GradMap } from './grad-map.js';

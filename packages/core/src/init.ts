@@ -20,13 +20,14 @@ export function maskedUniformInit(rng: RngState, shape: number[], mask: tf.Tenso
   const delta = tf.tidy(() => {
     let m: tf.Tensor = mask ? tf.cast(mask, 'float32') : tf.fill([shape[0] as number], 1);
     while (m.rank < shape.length) m = tf.expandDims(m, -1);
-    const masked = tf.mul(u, m);
-    if (norm === 'linf') return tf.mul(masked, initMagnitude);
+    // One pass over δ: the mask and the scale meet on the mask's small shape first (m is 0 or 1, so
+    // u · (m · c) equals (u · m) · c bit for bit).
+    if (norm === 'linf') return tf.mul(u, tf.mul(m, initMagnitude));
     // Unmasked elements per example without broadcasting the mask to δ's shape: Σ m times the
     // size of the axes m broadcasts over (H for a [B, T, 1] mask).
     const spread = shape.reduce((k, d, i) => (i > 0 && m.shape[i] === 1 ? k * d : k), 1);
     const count = tf.maximum(tf.mul(tf.sum(m, reductionAxes(shape.length, 'example'), true), spread), 1);
-    return tf.mul(masked, tf.div(initMagnitude, tf.sqrt(count)));
+    return tf.mul(u, tf.mul(m, tf.div(initMagnitude, tf.sqrt(count))));
   });
   u.dispose();
   return [delta, next];

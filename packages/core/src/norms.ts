@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { FUSED_KERNELS, runFused } from './fused-kernels.js';
 
 /**
  * Which axes a norm reduces over (methods.md §0.1):
@@ -15,9 +16,15 @@ export function reductionAxes(rank: number, scope: NormScope): number[] {
   return Array.from({ length: Math.max(rank - 1, 0) }, (_, i) => i + 1);
 }
 
+/** Σ x² over `scope`, with kept dims: one pass where the backend registers the fused kernel. */
+export function sumOfSquares(x: tf.Tensor, scope: NormScope = 'example'): tf.Tensor {
+  const axes = reductionAxes(x.rank, scope);
+  return runFused(FUSED_KERNELS.sumOfSquares, { x }, { axes }) ?? tf.tidy(() => tf.sum(tf.square(x), axes, true));
+}
+
 /** Euclidean norm over `scope`, with kept dims. */
 export function l2Norm(x: tf.Tensor, scope: NormScope = 'example'): tf.Tensor {
-  return tf.tidy(() => tf.sqrt(tf.sum(tf.square(x), reductionAxes(x.rank, scope), true)));
+  return tf.tidy(() => tf.sqrt(sumOfSquares(x, scope)));
 }
 
 /** Max-abs norm over `scope`, with kept dims. */
@@ -34,6 +41,6 @@ export function stableL2Norm(x: tf.Tensor, scope: NormScope = 'example'): tf.Ten
   return tf.tidy(() => {
     const a = tf.add(linfNorm(x, scope), 1e-12);
     const scaled = tf.div(x, a);
-    return tf.mul(a, tf.sqrt(tf.add(tf.sum(tf.square(scaled), reductionAxes(x.rank, scope), true), 1e-6)));
+    return tf.mul(a, tf.sqrt(tf.add(sumOfSquares(scaled, scope), 1e-6)));
   });
 }

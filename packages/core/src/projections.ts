@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { FUSED_KERNELS, runFused } from './fused-kernels.js';
 import { l2Norm, linfNorm, stableL2Norm, type NormScope } from './norms.js';
 
 /** How a division guard is applied: `max(n, guard)` (FreeLB HF) or `n + guard` (MadryLab, SMART). */
@@ -71,4 +72,63 @@ export function ascentDirection(g: tf.Tensor, norm: 'linf' | 'l2', guard = 1e-10
  */
 export function clampKeepsRange(range: readonly [number, number] | null): boolean {
   return range !== null && range[0] === 0 && range[1] > 0 && Math.log2(range[1]) % 1 === 0;
+}
+
+/** Whether `scale` holds one value per row of `a`'s leading axes (`[]`, or a's leading dims then 1s). */
+function scalesRows(scale: tf.Tensor, a: tf.Tensor): boolean {
+  if (scale.rank === 0) return true;
+  if (scale.rank !== a.rank) return false;
+  const lead = scale.shape.findIndex((d, i) => d !== a.shape[i]);
+  return lead === -1 || scale.shape.slice(lead).every((d) => d === 1);
+}
+
+/**
+ * `a + scale · b` for a and b of one shape and `scale` a number, a scalar or one value per row of
+ * the leading axes ([B, 1, …] per example, [B, T, 1] per token): one pass where the backend registers
+ * the fused kernel, a multiply and an add otherwise.
+ */
+export function scaledAdd(a: tf.Tensor, b: tf.Tensor, scale: tf.Tensor | number): tf.Tensor {
+  return tf.tidy(() => {
+    const s = typeof scale === 'number' ? tf.scalar(scale) : scale;
+    const fusable = tf.util.arraysEqual(a.shape, b.shape) && scalesRows(s, a);
+    return (fusable ? runFused(FUSED_KERNELS.scaledAdd, { a, b, scale: s }, {}) : null) ?? tf.add(a, tf.mul(s, b));
+  });
+}
+
+/** The input clamp of a sign step: `clamp(x + δ, lo, hi) − x` afterwards (see `clampToRange`). */
+export interface RangeClamp {
+  readonly x: tf.Tensor;
+  readonly range: readonly [number, number];
+}
+
+/**
+ * One L∞ ascent step `clip(δ + a·sign(g), −ε, ε)` (no clip for ε = null), then `clamp` when given:
+ * the step of FGSM, PGD, FreeAT and YOPO. One pass where the backend registers the fused kernel.
+ */
+export function signAscent(delta: tf.Tensor, grad: tf.Tensor, stepSize: number, epsilon: number | null,
+  clamp: RangeClamp | null = null): tf.Tensor {
+  const shapes = [grad, ...(clamp ? [clamp.x] : [])].every((t) => tf.util.arraysEqual(t.shape, delta.shape));
+  const [lo, hi] = clamp?.range ?? [0, 0];
+  const fused = shapes ? runFused(FUSED_KERNELS.signStep, { delta, grad, ...(clamp ? { x: clamp.x } : {}) },
+    { stepSize, epsilon: epsilon ?? Infinity, lo, hi }) : null;
+  if (fused) return fused;
+  return tf.tidy(() => {
+    const moved = tf.add(delta, tf.mul(stepSize, tf.sign(grad)));
+    const projected = epsilon === null ? moved : clipLinf(moved, epsilon);
+    return clamp ? clampToRange(clamp.x, projected, clamp.range) : projected;
+  });
+}
+
+/**
+ * `δ + a · g / guard(‖g‖)` per scope, ‖·‖ the L2 or the max-abs norm: a normalised ascent step
+ * (L2-PGD, FreeAT's and YOPO's NLP steps, FreeLB, SMART), computed as one scale per row and
+ * {@link scaledAdd}.
+ */
+export function normalizedAscent(delta: tf.Tensor, g: tf.Tensor, stepSize: number,
+  options: { norm: 'l2' | 'linf'; scope?: NormScope; guard: number; guardMode: GuardMode }): tf.Tensor {
+  const { norm, scope = 'example', guard, guardMode } = options;
+  return tf.tidy(() => {
+    const size = norm === 'l2' ? l2Norm(g, scope) : linfNorm(g, scope);
+    return scaledAdd(delta, g, tf.div(stepSize, guarded(size, guard, guardMode)));
+  });
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { FUSED_KERNELS, runFused } from './fused-kernels.js';
 
 /**
  * A counter-based seeded generator. The state is two integers, so it
@@ -133,9 +134,11 @@ export function fillNormal(seed: number, out: Float32Array): Float32Array {
 
 const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
-/** Uniform values in [lo, hi). */
+/** Uniform values in [lo, hi): `fillUniform`'s, generated on the backend where it registers the fused kernel. */
 export function randomUniform(rng: RngState, shape: number[], lo: number, hi: number): [tf.Tensor, RngState] {
   const [seed, next] = nextSeed(rng);
+  const fused = runFused(FUSED_KERNELS.randomUniform, {}, { shape, seed, lo, hi });
+  if (fused) return [fused, next];
   const values = fillUniform(seed, new Float32Array(sizeOf(shape)), lo, hi);
   return [tf.tensor(values, shape, 'float32'), next];
 }

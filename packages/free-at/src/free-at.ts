@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  ascentDirection, assertArgument, clipLinf, createRng, defineStrategy, disposeGrads, maskedUniformInit, probe,
-  projectL2, tensorFromJSON, tensorToJSON,
+  assertArgument, createRng, defineStrategy, disposeGrads, maskedUniformInit, normalizedAscent, probe, projectL2,
+  signAscent, tensorFromJSON, tensorToJSON,
   type PerturbationStrategy, type RngState, type TensorJSON,
 } from '@advtrain/core';
 import { effectiveStepSize, resolveFreeAtOptions, type FreeAtOptions } from './options.js';
@@ -71,7 +71,7 @@ export function freeAt(options: Partial<FreeAtOptions> = {}): PerturbationStrate
           delta, wrtDelta: true, wrtParams: true, clampInput: !nlp, ...(nlp ? { scale: 1 / (1 + o.replays) } : {}),
         });
         const next = nlp ? nlpStep(delta, deltaGrad as tf.Tensor, step, o.epsilon)
-          : clipLinf(tf.add(delta, tf.mul(tf.sign(deltaGrad as tf.Tensor), step)), o.epsilon);
+          : signAscent(delta, deltaGrad as tf.Tensor, step, o.epsilon);
         ctx.applyGradients(paramGrads as Record<string, tf.Tensor>);
         disposeGrads(paramGrads);
         (deltaGrad as tf.Tensor).dispose();
@@ -118,7 +118,7 @@ function writeBack(buffer: tf.Tensor, rows: tf.Tensor): tf.Tensor {
 /** NLP replay step: `δ + adv_lr · g / ‖g‖₂` per example, then `projL2(max_norm)` when max_norm > 0. */
 function nlpStep(delta: tf.Tensor, g: tf.Tensor, lr: number, maxNorm: number): tf.Tensor {
   return tf.tidy(() => {
-    const moved = tf.add(delta, tf.mul(ascentDirection(g, 'l2'), lr));
+    const moved = normalizedAscent(delta, g, lr, { norm: 'l2', guard: 1e-10, guardMode: 'add' });
     return maxNorm > 0 ? projectL2(moved, maxNorm) : moved;
   });
 }

@@ -1,5 +1,5 @@
 import {
-  accumulateGrads, clipLinf, createRng, defineStrategy, maskedUniformInit, mixSeed, normalizeL2, normalizeLinf, probe,
+  accumulateGrads, clipLinf, createRng, defineStrategy, maskedUniformInit, mixSeed, normalizedAscent, probe,
   projectL2, type GradMap, type PerturbationStrategy, type StepContext,
 } from '@advtrain/core';
 import * as tf from '@tensorflow/tfjs-core';
@@ -75,9 +75,7 @@ export function freelb(options: Partial<FreelbOptions> = {}): PerturbationStrate
  * clipping, not a sign step). `g` is already zero at padded positions.
  */
 function ascend(delta: tf.Tensor, g: tf.Tensor, o: Readonly<FreelbOptions>): tf.Tensor {
-  const guard = { guard: o.guard, guardMode: 'max' as const };
-  const direction = o.norm === 'l2' ? normalizeL2(g, guard) : normalizeLinf(g, guard);
-  const moved = tf.add(delta, tf.mul(direction, o.stepSize));
+  const moved = normalizedAscent(delta, g, o.stepSize, { norm: o.norm, guard: o.guard, guardMode: 'max' });
   if (o.maxNorm === 0) return moved;
   return o.norm === 'l2' ? projectL2(moved, o.maxNorm) : clipLinf(moved, o.maxNorm);
 }

@@ -1,5 +1,6 @@
 import {
-  clipLinf, createRng, defineStrategy, mixSeed, normalizeLinf, probe, randomNormal, type GradMap,
+  clipLinf, createRng, defineStrategy, mixSeed, normalizeLinf, normalizedAscent, probe, randomNormal, scaledAdd,
+  type GradMap,
   type PerturbationStrategy, type StepContext,
 } from '@advtrain/core';
 import * as tf from '@tensorflow/tfjs-core';
@@ -69,8 +70,8 @@ export function smartRegularizer(options: Partial<SmartRegularizerOptions> = {})
         // x · 0 is NaN exactly when x is NaN or ±Inf; no IsFinite kernel (missing on wasm) and no read-back.
         finite = tf.logicalAnd(finite, tf.equal(tf.sum(tf.mul(g, 0)), 0));
         nu = paper
-          ? clipLinf(tf.add(nu, tf.mul(normalizeLinf(g, token), o.stepSize)), o.epsilon)
-          : normalizeLinf(tf.add(nu, tf.mul(g, o.stepSize)), token);
+          ? clipLinf(normalizedAscent(nu, g, o.stepSize, { norm: 'linf', ...token }), o.epsilon)
+          : normalizeLinf(scaledAdd(nu, g, o.stepSize), token);
         nu = tf.mul(nu, tokens);
       }
       clean.dispose();

@@ -1,4 +1,4 @@
-import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
+import { engine, getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { batchMatMulConfig } from './BatchMatMul.js';
 import { clipByValueGradConfig } from './ClipByValueGrad.js';
 import { reluGradConfig } from './ReluGrad.js';
@@ -15,7 +15,8 @@ import { signConfig } from './Sign.js';
 import { meanConfig, sumConfig } from './Sum.js';
 import { tileConfig } from './Tile.js';
 import { unsortedSegmentSumConfig } from './UnsortedSegmentSum.js';
-import { setSimdKernelsEnabled } from './simd/module.js';
+import { DELTA_UPDATE_KERNELS } from './DeltaUpdates.js';
+import { setSimdKernelsEnabled, simdKernelsOf } from './simd/module.js';
 import { originalWasmKernels } from './wasm-ops.js';
 
 export interface WasmTrainingKernelOptions {
@@ -83,6 +84,7 @@ export const WASM_TRAINING_KERNELS: readonly string[] = [
   meanConfig.kernelName,
   signConfig.kernelName,
   tileConfig.kernelName,
+  ...DELTA_UPDATE_KERNELS.map((k) => k.kernelName),
 ];
 
 /** The configs currently registered by us, by kernel name. */
@@ -175,7 +177,34 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions =
   else restore(conv2DBackpropInputConfig.kernelName);
   if (matMulMode === 'transpose-first') replace(batchMatMulConfig);
   else restore(batchMatMulConfig.kernelName);
+  syncDeltaUpdateKernels();
+  return wasmKernelsServedByUs();
+}
+
+/** The names of the wasm kernels registered by this package now. */
+export function wasmKernelsServedByUs(): string[] {
   return WASM_TRAINING_KERNELS.filter(isOurs);
+}
+
+/**
+ * Registers @advtrain/core's fused δ-update kernels for wasm while our SIMD module serves the
+ * initialised wasm backend (and `simd` is on), and removes them otherwise, so that core composes
+ * tfjs ops instead. Called after registration and after the module loads.
+ */
+export function syncDeltaUpdateKernels(): void {
+  // The registry, not findBackend: findBackend would start initialising a backend not yet made.
+  const wasm = (engine() as unknown as { registry: Record<string, object | undefined> }).registry.wasm;
+  const on = wasm !== undefined && simdKernelsOf(wasm) !== undefined;
+  for (const config of DELTA_UPDATE_KERNELS) {
+    const name = config.kernelName;
+    if (on && getKernel(name, 'wasm') === undefined) {
+      registerKernel(config);
+      active.set(name, config);
+    } else if (!on && isOurs(name)) {
+      unregisterKernel(name, 'wasm');
+      active.delete(name);
+    }
+  }
 }
 
 /** Removes every kernel registered by `registerWasmTrainingKernels` and puts the originals back. */

@@ -14,6 +14,10 @@ export interface SimdExports {
   sign(x: number, out: number, size: number): void;
   clipByValueGrad(x: number, dy: number, out: number, size: number, lo: number, hi: number): void;
   reluGrad(x: number, dy: number, out: number, size: number): void;
+  randomUniform(out: number, size: number, seed: number, lo: number, hi: number): void;
+  signStep(delta: number, grad: number, x: number, out: number, size: number, step: number, epsilon: number, lo: number, hi: number): void;
+  sumOfSquares(x: number, out: number, rows: number, cols: number): void;
+  scaledAdd(a: number, b: number, scale: number, out: number, rows: number, cols: number): void;
   maxPoolGrad(x: number, y: number, dy: number, dx: number, n: number, h: number, w: number, c: number,
     oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number): void;
 }
