@@ -1,8 +1,10 @@
 // Prints a per-kernel profile (tf.profile) of one training step of a strategy, after warm-up.
-//   node bench/profile-step.mjs [strategy] [model]     e.g. node bench/profile-step.mjs "yopo-pmp 5-3" mnist
+//   node bench/profile-step.mjs [strategy] [model] [--shapes]   e.g. node bench/profile-step.mjs "yopo-pmp 5-3" mnist
+// --shapes groups the calls by kernel and input shapes (which op over which tensor costs what).
 import { MODELS, STRATEGIES, Trainer, prepare, tf } from './lib.mjs';
 
-const [strategyName = 'clean', modelName = 'mnist'] = process.argv.slice(2);
+const byShape = process.argv.includes('--shapes');
+const [strategyName = 'clean', modelName = 'mnist'] = process.argv.slice(2).filter((a) => a !== '--shapes');
 await prepare('wasm');
 const spec = MODELS[modelName];
 const model = spec.build(0);
@@ -14,12 +16,13 @@ const info = await tf.profile(() => trainer.trainStep(batch));
 const total = performance.now() - t0;
 const byKernel = new Map();
 for (const k of info.kernels) {
-  const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
+  const key = byShape ? `${k.name} ${k.inputShapes.map((shape) => `[${shape ?? ''}]`).join(' ')}` : k.name;
+  const e = byKernel.get(key) ?? { ms: 0, calls: 0 };
   e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
   e.calls += 1;
-  byKernel.set(k.name, e);
+  byKernel.set(key, e);
 }
 const rows = [...byKernel].sort((a, b) => b[1].ms - a[1].ms);
 const kernelMs = rows.reduce((s, [, e]) => s + e.ms, 0);
 console.log(`${strategyName} on ${modelName}: step ${total.toFixed(1)} ms (profiled), kernels ${kernelMs.toFixed(1)} ms in ${info.kernels.length} calls`);
-for (const [name, e] of rows.slice(0, 15)) console.log(`  ${name.padEnd(28)} ${e.ms.toFixed(1).padStart(8)} ms  ×${e.calls}`);
+for (const [name, e] of rows.slice(0, byShape ? 25 : 15)) console.log(`  ${name.padEnd(byShape ? 60 : 28)} ${e.ms.toFixed(1).padStart(8)} ms  ×${e.calls}`);

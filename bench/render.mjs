@@ -11,6 +11,7 @@ const notesPath = fileURLToPath(new URL('./performance-notes.md', import.meta.ur
 const TITLES = {
   mnist: 'MNIST CNN of "Fast is better than free" (conv 1→16 4×4/2 same, ReLU, conv 16→32 4×4/2 same, ReLU, dense 100, ReLU, dense 10), batch 100, ε = 0.3',
   text: 'Text embedding model (spam-text: embedding 5000×32 → masked mean pool → dense 2; 128 tokens), batch 64, perturbed at the embedding output, ε = 1',
+  smallcnn: 'SmallCNN of YOPO and TRADES (four 3×3 convs 1→32→32→64→64 with ReLU, max-pool 2 after the second and fourth, dense 1024→200→200→10), MNIST, batch 100, ε = 0.3',
 };
 
 /** Peer rows keyed by our strategy names. */
@@ -66,6 +67,8 @@ function runSection(run, peer) {
   lines.push(`Node ${run.node}, tfjs-core ${run.tfjs}, ${run.cores} cores (${run.cpu}); 1-, 5-, 15-minute load average before the run ${run.loadBefore.map(f2).join(' / ')}, after ${run.loadAfter.map(f2).join(' / ')}. Median of ${run.steps} steps after ${run.warmup} warm-up steps; one read-back of a scalar (\`await loss.data()\`, which \`Trainer.trainStep\` does once per step) costs ${run.syncMs.toFixed(3)} ms. Finished ${run.finishedAt}.`, '');
   for (const model of [...new Set(run.results.map((r) => r.model))]) {
     lines.push(`### ${TITLES[model] ?? model}`, '');
+    const from = run.results.find((x) => x.model === model && x.from)?.from;
+    if (from) lines.push(`Not re-measured in this run: these rows are from the run finished ${from}.`, '');
     lines.push('| strategy | ms / minibatch (median) | min–max | paired clean ms | × clean | full F / B (counter) | layer-one F / B | declared full / layer-one | optimizer steps | ms / optimizer step | overhead | load (1 min) |');
     lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of run.results.filter((x) => x.model === model)) {

@@ -68,8 +68,8 @@ console.log(`backend ${prepared.backend} (${prepared.device}); ${cpus().length} 
 const sync = await syncCost();
 console.log(`one read-back (await scalar.data()): ${sync.toFixed(3)} ms`);
 
-// With --no-memory, keep the memory rows of an earlier run (same model and strategy), if any.
-const earlier = flags['no-memory'] && existsSync(jsonPath) ? JSON.parse(readFileSync(jsonPath, 'utf8')) : null;
+// The earlier run: its rows of models not measured now are kept, and with --no-memory its memory rows too.
+const earlier = existsSync(jsonPath) ? JSON.parse(readFileSync(jsonPath, 'utf8')) : null;
 const results = [];
 const forward = [];
 for (const model of models) {
@@ -105,8 +105,8 @@ for (const model of models) {
   }
 }
 
-// Rows of models not measured this time (e.g. --models mnist --no-memory) come from the earlier run.
-if (earlier) results.push(...earlier.results.filter((r) => !models.includes(r.model)).map((r) => ({ ...r, from: earlier.finishedAt })));
+// Rows of models not measured this time (e.g. --models mnist) come from the earlier run.
+if (earlier) results.push(...earlier.results.filter((r) => !models.includes(r.model)).map((r) => ({ ...r, from: r.from ?? earlier.finishedAt })));
 if (earlier?.forward) forward.push(...earlier.forward.filter((f) => !models.includes(f.model)));
 const run = {
   backend: prepared.backend, device: prepared.device, node: process.version, tfjs: tf.version_core,
