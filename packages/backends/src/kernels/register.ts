@@ -1,5 +1,6 @@
 import { engine, getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { batchMatMulConfig } from './BatchMatMul.js';
+import { addConfig, multiplyConfig, subConfig } from './BroadcastBinary.js';
 import { clipByValueGradConfig } from './ClipByValueGrad.js';
 import { reluGradConfig } from './ReluGrad.js';
 import { conv2DBackpropFilterConfig, conv2DBackpropFilterSimdConfig } from './Conv2DBackpropFilter.js';
@@ -35,9 +36,11 @@ export interface WasmTrainingKernelOptions {
    */
   conv2dBackpropFilter?: Conv2dBackpropFilterMode;
   /**
-   * Whether our WebAssembly SIMD kernels (conv gradients, Aᵀ·B matMul, MaxPool, Sign, ClipByValue and Relu gradients)
-   * may run where `prepareBackend('wasm')` loaded them (default true). false makes every one of those
-   * kernels take its XNNPACK composition: for measuring, or to rule them out when debugging.
+   * Whether our WebAssembly SIMD kernels (conv gradients, Aᵀ·B matMul, MaxPool, Sign, ClipByValue and Relu gradients,
+   * Add / Sub / Multiply with a repeated operand, @advtrain/core's fused δ updates) may run where
+   * `prepareBackend('wasm')` loaded them (default true). false makes every one of those kernels take its
+   * XNNPACK composition or tfjs's own kernel, and core compose its δ updates: for measuring, or to rule them
+   * out when debugging.
    */
   simd?: boolean;
   /**
@@ -84,6 +87,9 @@ export const WASM_TRAINING_KERNELS: readonly string[] = [
   meanConfig.kernelName,
   signConfig.kernelName,
   tileConfig.kernelName,
+  addConfig.kernelName,
+  subConfig.kernelName,
+  multiplyConfig.kernelName,
   ...DELTA_UPDATE_KERNELS.map((k) => k.kernelName),
 ];
 
@@ -173,6 +179,7 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions =
   replace(meanConfig);
   replace(signConfig);
   replace(tileConfig);
+  for (const config of [addConfig, subConfig, multiplyConfig]) replace(config);
   if (mode !== 'native') replace(DX_CONFIGS[mode]);
   else restore(conv2DBackpropInputConfig.kernelName);
   if (matMulMode === 'transpose-first') replace(batchMatMulConfig);

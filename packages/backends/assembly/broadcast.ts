@@ -1,0 +1,63 @@
+// Add, Sub and Multiply where one operand repeats: a bias along the leading axes (its shape a suffix of
+// the other's) or one value per row (the other's leading dims, then 1s). tfjs-backend-wasm 4.22 runs
+// every broadcast through XNNPACK's n-d broadcasting, 0.6 ms for a conv layer's [100, 14, 14, 16] bias
+// add against 0.25 ms for a same-shape add. `op` computes out = full ∘ small: 0 add, 1 full − small,
+// 2 small − full, 3 multiply (each one IEEE float32 operation, the values tfjs-backend-cpu gives).
+
+// @ts-ignore: decorator
+@inline function op4(op: i32, full: v128, small: v128): v128 {
+  if (op == 0) return f32x4.add(full, small);
+  if (op == 1) return f32x4.sub(full, small);
+  if (op == 2) return f32x4.sub(small, full);
+  return f32x4.mul(full, small);
+}
+
+// @ts-ignore: decorator
+@inline function op1(op: i32, full: f32, small: f32): f32 {
+  if (op == 0) return full + small;
+  if (op == 1) return full - small;
+  if (op == 2) return small - full;
+  return full * small;
+}
+
+// @ts-ignore: decorator
+@inline function repeatedLoop(op: i32, full: usize, small: usize, out: usize, rows: i32, n: i32): void {
+  const row = <usize>n << 2;
+  const whole = row & ~(<usize>15);
+  for (let r = 0; r < rows; r++) {
+    const at = <usize>r * row;
+    let j: usize = 0;
+    for (; j < whole; j += 16) v128.store(out + at + j, op4(op, v128.load(full + at + j), v128.load(small + j)));
+    for (; j < row; j += 4) f32.store(out + at + j, op1(op, f32.load(full + at + j), f32.load(small + j)));
+  }
+}
+
+// @ts-ignore: decorator
+@inline function perRowLoop(op: i32, full: usize, small: usize, out: usize, rows: i32, cols: i32): void {
+  const row = <usize>cols << 2;
+  const whole = row & ~(<usize>15);
+  for (let r = 0; r < rows; r++) {
+    const at = <usize>r * row;
+    const s = f32.load(small + (<usize>r << 2));
+    const sv = f32x4.splat(s);
+    let j: usize = 0;
+    for (; j < whole; j += 16) v128.store(out + at + j, op4(op, v128.load(full + at + j), sv));
+    for (; j < row; j += 4) f32.store(out + at + j, op1(op, f32.load(full + at + j), s));
+  }
+}
+
+/** out[r, j] = full[r, j] ∘ small[j] for r < rows, j < n (a bias). */
+export function binaryRepeated(op: i32, full: usize, small: usize, out: usize, rows: i32, n: i32): void {
+  if (op == 0) repeatedLoop(0, full, small, out, rows, n);
+  else if (op == 1) repeatedLoop(1, full, small, out, rows, n);
+  else if (op == 2) repeatedLoop(2, full, small, out, rows, n);
+  else repeatedLoop(3, full, small, out, rows, n);
+}
+
+/** out[r, j] = full[r, j] ∘ small[r] for r < rows, j < cols (a mask or scale per example or per token). */
+export function binaryPerRow(op: i32, full: usize, small: usize, out: usize, rows: i32, cols: i32): void {
+  if (op == 0) perRowLoop(0, full, small, out, rows, cols);
+  else if (op == 1) perRowLoop(1, full, small, out, rows, cols);
+  else if (op == 2) perRowLoop(2, full, small, out, rows, cols);
+  else perRowLoop(3, full, small, out, rows, cols);
+}
