@@ -2,25 +2,9 @@
 // (AdvtrainRandomUniform, AdvtrainSignStep, AdvtrainSumOfSquares, AdvtrainScaledAdd). Each computes
 // exactly what core's tfjs composition computes, in the same float32 operations, so the values are the
 // ones cpu gives (bit for bit, except the order of a sum's terms).
+import { hash32, hash32x4 } from './hash';
 
-/** lowbias32 (C. Wellons), four lanes at a time; core's `hash32`. */
-// @ts-ignore: decorator
-@inline function hash32x4(v: v128): v128 {
-  v = v128.xor(v, i32x4.shr_u(v, 16));
-  v = i32x4.mul(v, i32x4.splat(0x7feb352d));
-  v = v128.xor(v, i32x4.shr_u(v, 15));
-  v = i32x4.mul(v, i32x4.splat(<i32>0x846ca68b));
-  return v128.xor(v, i32x4.shr_u(v, 16));
-}
 
-// @ts-ignore: decorator
-@inline function hash32(x: u32): u32 {
-  x ^= x >>> 16;
-  x *= 0x7feb352d;
-  x ^= x >>> 15;
-  x *= 0x846ca68b;
-  return x ^ (x >>> 16);
-}
 
 /**
  * Core's `fillUniform(seed, out, lo, hi)`: value i = lo + (hi − lo)·2⁻²⁴·(hash32(key + i·0x9e3779b9) >>> 8),
