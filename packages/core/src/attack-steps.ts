@@ -5,7 +5,7 @@ import { addGrads, scaleGrads, type GradMap } from './grad-map.js';
 import { defaultLoss, type LossFn } from './losses.js';
 import { PassCounter, type PassCount } from './pass-counter.js';
 import { probe, type Objective } from './probe.js';
-import { clampToRange, normalizedAscent, projectL2, signAscent, type RangeClamp } from './projections.js';
+import { clampToRange, l2AscentStep, projectL2, signAscent, type RangeClamp } from './projections.js';
 import { randomUniform, type RngState } from './random.js';
 import { scoped } from './tensor-tree.js';
 import type { Batch, ModelView } from './views/types.js';
@@ -62,8 +62,7 @@ export interface AscentStep {
 export function ascentStep(ctx: StepContext, delta: tf.Tensor, grad: tf.Tensor, step: AscentStep): tf.Tensor {
   return scoped('ascentStep', () => {
     if (step.norm === 'linf') return signAscent(delta, grad, step.stepSize, step.epsilon, rangeClamp(ctx));
-    const moved = normalizedAscent(delta, grad, step.stepSize, { norm: 'l2', guard: 1e-10, guardMode: 'add' });
-    return keepInRange(ctx, step.epsilon === null ? moved : projectL2(moved, step.epsilon));
+    return keepInRange(ctx, l2AscentStep(delta, grad, step.stepSize, step.epsilon));
   });
 }
 

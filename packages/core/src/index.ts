@@ -21,7 +21,7 @@ export type { Batch, ForwardContext, ForwardOptions, LayerOneSplit, ModelView, P
 export { l2Norm, linfNorm, stableL2Norm, reductionAxes, sumOfSquares, type NormScope } from './norms.js';
 export { FUSED_KERNELS } from './fused-kernels.js';
 export {
-  ascentDirection, clampKeepsRange, clampToRange, clipLinf, normalizeL2, normalizeLinf, normalizedAscent, projectL2,
+  ascentDirection, clampKeepsRange, clampToRange, clipLinf, l2AscentStep, normalizeL2, normalizeLinf, normalizedAscent, projectL2,
   projectToBall, scaleToL2, scaledAdd, signAscent, type GuardMode, type RangeClamp,
 } from './projections.js';
 export { createRng, fillNormal, fillUniform, mixSeed, nextSeed, randomNormal, randomUniform, type RngState } from './random.js';

@@ -120,6 +120,17 @@ export function signAscent(delta: tf.Tensor, grad: tf.Tensor, stepSize: number, 
 }
 
 /**
+ * `δ + a · g / (‖g‖₂ + 1e-10)` per example, projected onto the L2 ball of radius ε (no projection for
+ * ε = null): the L2 step of MadryLab's PGD and of FreeAT's and YOPO's NLP code.
+ */
+export function l2AscentStep(delta: tf.Tensor, g: tf.Tensor, stepSize: number, epsilon: number | null): tf.Tensor {
+  return tf.tidy(() => {
+    const moved = normalizedAscent(delta, g, stepSize, { norm: 'l2', guard: 1e-10, guardMode: 'add' });
+    return epsilon === null ? moved : projectL2(moved, epsilon);
+  });
+}
+
+/**
  * `δ + a · g / guard(‖g‖)` per scope, ‖·‖ the L2 or the max-abs norm: a normalised ascent step
  * (L2-PGD, FreeAT's and YOPO's NLP steps, FreeLB, SMART), computed as one scale per row and
  * {@link scaledAdd}.

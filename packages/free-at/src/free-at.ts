@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  assertArgument, createRng, defineStrategy, disposeGrads, maskedUniformInit, normalizedAscent, probe, projectL2,
-  signAscent, tensorFromJSON, tensorToJSON,
+  assertArgument, createRng, defineStrategy, disposeGrads, l2AscentStep, maskedUniformInit, probe, signAscent,
+  tensorFromJSON, tensorToJSON,
   type PerturbationStrategy, type RngState, type TensorJSON,
 } from '@advtrain/core';
 import { effectiveStepSize, resolveFreeAtOptions, type FreeAtOptions } from './options.js';
@@ -70,7 +70,8 @@ export function freeAt(options: Partial<FreeAtOptions> = {}): PerturbationStrate
         const { loss, deltaGrad, paramGrads } = probe(ctx, {
           delta, wrtDelta: true, wrtParams: true, clampInput: !nlp, ...(nlp ? { scale: 1 / (1 + o.replays) } : {}),
         });
-        const next = nlp ? nlpStep(delta, deltaGrad as tf.Tensor, step, o.epsilon)
+        // NLP: δ + adv_lr · g / ‖g‖₂ per example, then projL2(max_norm) when max_norm > 0.
+        const next = nlp ? l2AscentStep(delta, deltaGrad as tf.Tensor, step, o.epsilon > 0 ? o.epsilon : null)
           : signAscent(delta, deltaGrad as tf.Tensor, step, o.epsilon);
         ctx.applyGradients(paramGrads as Record<string, tf.Tensor>);
         disposeGrads(paramGrads);
@@ -113,13 +114,5 @@ function writeBack(buffer: tf.Tensor, rows: tf.Tensor): tf.Tensor {
   const b = rows.shape[0] as number;
   if (b === buffer.shape[0]) return rows;
   return tf.concat([rows, tf.slice(buffer, b)], 0);
-}
-
-/** NLP replay step: `δ + adv_lr · g / ‖g‖₂` per example, then `projL2(max_norm)` when max_norm > 0. */
-function nlpStep(delta: tf.Tensor, g: tf.Tensor, lr: number, maxNorm: number): tf.Tensor {
-  return tf.tidy(() => {
-    const moved = normalizedAscent(delta, g, lr, { norm: 'l2', guard: 1e-10, guardMode: 'add' });
-    return maxNorm > 0 ? projectL2(moved, maxNorm) : moved;
-  });
 }
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   accumulateGrads, ascentStep, assertArgument, clampKeepsRange, createRng, defineStrategy,
-  maskedUniformInit, normalizedAscent, probe, probeLayerOne, projectL2, randomUniform,
+  l2AscentStep, maskedUniformInit, probe, probeLayerOne, randomUniform,
   type GradMap, type PerturbationStrategy, type RngState, type StepContext,
 } from '@advtrain/core';
 import { resolveYopoPmpOptions, type YopoPmpOptions } from './options.js';
@@ -142,9 +142,8 @@ function nlpStep(ctx: StepContext, state: YopoPmpState, o: YopoPmpOptions) {
     const costate = full.layerOneGrad as tf.Tensor; // the Hamiltonian's co-state, as in imageStep
     for (let s = 0; s < o.innerSteps; s++) {
       const { deltaGrad } = probeLayerOne(ctx, { delta, costate, wrtDelta: true, clampInput: false });
-      const moved = normalizedAscent(delta, deltaGrad as tf.Tensor, o.stepSize, { norm: 'l2', guard: 1e-10, guardMode: 'add' });
-      const next = o.epsilon > 0 ? projectL2(moved, o.epsilon) : moved;
-      tf.dispose([deltaGrad as tf.Tensor, delta, ...(moved === next ? [] : [moved])]);
+      const next = l2AscentStep(delta, deltaGrad as tf.Tensor, o.stepSize, o.epsilon > 0 ? o.epsilon : null);
+      tf.dispose([deltaGrad as tf.Tensor, delta]);
       delta = next;
     }
     (full.layerOneGrad as tf.Tensor).dispose();
