@@ -1,8 +1,10 @@
-// Add, Sub and Multiply where one operand repeats: a bias along the leading axes (its shape a suffix of
-// the other's) or one value per row (the other's leading dims, then 1s). tfjs-backend-wasm 4.22 runs
-// every broadcast through XNNPACK's n-d broadcasting, 0.6 ms for a conv layer's [100, 14, 14, 16] bias
-// add against 0.25 ms for a same-shape add. `op` computes out = full ∘ small: 0 add, 1 full − small,
-// 2 small − full, 3 multiply (each one IEEE float32 operation, the values tfjs-backend-cpu gives).
+// Add, Sub and Multiply where one operand repeats along one run of axes: the small operand is
+// [outer, 1, inner] against the full operand's [outer, middle, inner]. That covers a bias (outer = 1), a
+// mask or scale per example or token (inner = 1) and a reduction's gradient broadcast back over the
+// reduced middle axis (a mean pool's [B, 1, H]). tfjs-backend-wasm 4.22 runs every broadcast through
+// XNNPACK's n-d broadcasting, 0.62 ms for a conv layer's [100, 14, 14, 16] bias add against 0.25 ms
+// for a same-shape add. `op` computes out = full ∘ small: 0 add, 1 full − small, 2 small − full,
+// 3 multiply (each one IEEE float32 operation, the values tfjs-backend-cpu gives).
 
 // @ts-ignore: decorator
 @inline function op4(op: i32, full: v128, small: v128): v128 {
@@ -21,14 +23,18 @@
 }
 
 // @ts-ignore: decorator
-@inline function repeatedLoop(op: i32, full: usize, small: usize, out: usize, rows: i32, n: i32): void {
-  const row = <usize>n << 2;
+@inline function middleLoop(op: i32, full: usize, small: usize, out: usize, outer: i32, middle: i32, inner: i32): void {
+  const row = <usize>inner << 2;
   const whole = row & ~(<usize>15);
-  for (let r = 0; r < rows; r++) {
-    const at = <usize>r * row;
-    let j: usize = 0;
-    for (; j < whole; j += 16) v128.store(out + at + j, op4(op, v128.load(full + at + j), v128.load(small + j)));
-    for (; j < row; j += 4) f32.store(out + at + j, op1(op, f32.load(full + at + j), f32.load(small + j)));
+  let at: usize = 0;
+  for (let p = 0; p < outer; p++) {
+    const s = small + <usize>p * row;
+    for (let q = 0; q < middle; q++) {
+      let j: usize = 0;
+      for (; j < whole; j += 16) v128.store(out + at + j, op4(op, v128.load(full + at + j), v128.load(s + j)));
+      for (; j < row; j += 4) f32.store(out + at + j, op1(op, f32.load(full + at + j), f32.load(s + j)));
+      at += row;
+    }
   }
 }
 
@@ -46,12 +52,12 @@
   }
 }
 
-/** out[r, j] = full[r, j] ∘ small[j] for r < rows, j < n (a bias). */
-export function binaryRepeated(op: i32, full: usize, small: usize, out: usize, rows: i32, n: i32): void {
-  if (op == 0) repeatedLoop(0, full, small, out, rows, n);
-  else if (op == 1) repeatedLoop(1, full, small, out, rows, n);
-  else if (op == 2) repeatedLoop(2, full, small, out, rows, n);
-  else repeatedLoop(3, full, small, out, rows, n);
+/** out[p, q, j] = full[p, q, j] ∘ small[p, j] for p < outer, q < middle, j < inner. */
+export function binaryMiddle(op: i32, full: usize, small: usize, out: usize, outer: i32, middle: i32, inner: i32): void {
+  if (op == 0) middleLoop(0, full, small, out, outer, middle, inner);
+  else if (op == 1) middleLoop(1, full, small, out, outer, middle, inner);
+  else if (op == 2) middleLoop(2, full, small, out, outer, middle, inner);
+  else middleLoop(3, full, small, out, outer, middle, inner);
 }
 
 /** out[r, j] = full[r, j] ∘ small[r] for r < rows, j < cols (a mask or scale per example or per token). */

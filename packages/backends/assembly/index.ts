@@ -9,4 +9,4 @@ export { conv2dInputGradScatter, cropImages, transposeFilter } from './conv2d-in
 export { clipByValueGrad, reluGrad, sign } from './elementwise';
 export { maxPoolGrad } from './max-pool-grad';
 export { randomUniform, scaledAdd, signStep, sumOfSquares } from './delta-updates';
-export { binaryPerRow, binaryRepeated } from './broadcast';
+export { binaryMiddle, binaryPerRow } from './broadcast';

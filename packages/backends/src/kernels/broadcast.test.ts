@@ -11,15 +11,19 @@ beforeAll(async () => {
 });
 
 describe('planBroadcast', () => {
-  it('finds a repeated operand (a bias) and one value per row, either side, and nothing else', () => {
-    expect(planBroadcast([100, 14, 14, 16], [16])).toEqual({ kind: 'repeated', fullIsA: true, rows: 19600, n: 16 });
-    expect(planBroadcast([1, 7], [3, 5, 7])).toEqual({ kind: 'repeated', fullIsA: false, rows: 15, n: 7 });
-    expect(planBroadcast([64, 128, 32], [64, 128, 1])).toEqual({ kind: 'perRow', fullIsA: true, rows: 8192, n: 32 });
-    expect(planBroadcast([4, 1, 1], [4, 5, 3])).toEqual({ kind: 'perRow', fullIsA: false, rows: 4, n: 15 });
-    expect(planBroadcast([6, 5], [])).toEqual({ kind: 'perRow', fullIsA: true, rows: 1, n: 30 });
+  it('finds the run of axes the small operand repeats along, either side, and nothing else', () => {
+    const plan = (fullIsA: boolean, outer: number, middle: number, inner: number) => ({ fullIsA, outer, middle, inner });
+    expect(planBroadcast([100, 14, 14, 16], [16])).toEqual(plan(true, 1, 19600, 16)); // a bias
+    expect(planBroadcast([1, 7], [3, 5, 7])).toEqual(plan(false, 1, 15, 7));
+    expect(planBroadcast([64, 128, 32], [64, 128, 1])).toEqual(plan(true, 8192, 32, 1)); // a mask per token
+    expect(planBroadcast([4, 1, 1], [4, 5, 3])).toEqual(plan(false, 4, 15, 1));
+    expect(planBroadcast([64, 128, 32], [64, 1, 32])).toEqual(plan(true, 64, 128, 32)); // a mean pool's gradient
+    expect(planBroadcast([2, 1, 5, 1, 3], [2, 4, 5, 1, 3])).toEqual(plan(false, 2, 4, 15));
+    expect(planBroadcast([6, 5], [])).toEqual(plan(true, 1, 30, 1));
     expect(planBroadcast([4, 5, 3], [4, 5, 3])).toBeNull(); // same shape: tfjs's kernel is one pass already
+    expect(planBroadcast([1, 4], [4])).toBeNull(); // equal up to axes of size 1
     expect(planBroadcast([2, 1, 3], [1, 4, 1])).toBeNull(); // both operands repeat
-    expect(planBroadcast([64, 128, 32], [64, 1, 32])).toBeNull(); // a repeated middle axis
+    expect(planBroadcast([2, 3, 4, 5], [2, 1, 4, 1])).toBeNull(); // two runs of repeated axes
     expect(planBroadcast([0, 3], [3])).toBeNull();
   });
 });
@@ -37,7 +41,8 @@ const t = (shape: number[], seed: number) => tf.tensor(seeded(shape.reduce((a, b
 describe('Add, Sub and Multiply with a repeated operand on wasm equal cpu bit for bit', () => {
   const pairs: [number[], number[]][] = [
     [[3, 5, 5, 16], [16]], [[2, 3, 7], [7]], [[2, 3, 7], [1, 3, 7]], [[4, 6, 5], [4, 6, 1]],
-    [[4, 6, 5], [4, 1, 1]], [[5, 9], []], [[16], [3, 4, 16]], [[2, 1, 3], [1, 4, 1]], [[4, 3], [4, 3]],
+    [[4, 6, 5], [4, 1, 1]], [[5, 9], []], [[16], [3, 4, 16]], [[6, 1, 9], [6, 5, 9]], [[2, 3, 4, 5], [2, 1, 1, 5]],
+    [[2, 1, 3], [1, 4, 1]], [[2, 3, 4, 5], [2, 1, 4, 1]], [[4, 3], [4, 3]],
   ];
   for (const [a, b] of pairs) {
     for (const op of ['add', 'sub', 'mul'] as const) {
@@ -55,7 +60,9 @@ describe('Add, Sub and Multiply with a repeated operand on wasm equal cpu bit fo
     expect(Array.from(await tf.add(i, j).data())).toEqual([6, 8, 8, 10]);
     const [a, b] = [tf.ones([2, 1, 3]), tf.ones([1, 4, 1])];
     expect(broadcastBinarySimd(backend, a, b, 'mul')).toBeUndefined();
-    tf.dispose([i, j, a, b]);
+    const [c, d] = [tf.ones([4, 3]), tf.ones([4, 3])];
+    expect(broadcastBinarySimd(backend, c, d, 'add')).toBeUndefined();
+    tf.dispose([i, j, a, b, c, d]);
   });
 
   it('the SIMD path leaves one new backend buffer (its output) and nothing else', async () => {

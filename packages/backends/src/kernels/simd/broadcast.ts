@@ -1,37 +1,41 @@
 import { backend_util, util, type TensorInfo } from '@tensorflow/tfjs-core';
 import { simdKernelsOf } from './module.js';
 
-/** How one operand repeats over the other: along the leading axes (a bias) or once per row. */
+/**
+ * How the small operand repeats over the full one: as [outer, 1, inner] against [outer, middle, inner]
+ * (a bias: outer = 1; a scale per example or token: inner = 1; a reduction's gradient: both > 1).
+ */
 export interface BroadcastPlan {
-  readonly kind: 'repeated' | 'perRow';
   /** Whether `a` is the full-size operand (the output's shape). */
   readonly fullIsA: boolean;
-  readonly rows: number;
-  /** Values per row of the full operand. */
-  readonly n: number;
+  readonly outer: number;
+  readonly middle: number;
+  readonly inner: number;
 }
 
 /**
  * The SIMD plan for `a ∘ b` with broadcasting, or null for same shapes (tfjs's kernel is already one
- * pass) and for broadcasts of another form (both operands repeated, a repeated middle axis).
+ * pass) and for broadcasts of another form (both operands repeated, or repeats along two runs of axes).
  */
 export function planBroadcast(aShape: number[], bShape: number[]): BroadcastPlan | null {
   if (util.arraysEqual(aShape, bShape)) return null;
   const fullIsA = util.sizeFromShape(aShape) >= util.sizeFromShape(bShape);
   const [full, small] = fullIsA ? [aShape, bShape] : [bShape, aShape];
   if (!util.arraysEqual(backend_util.assertAndGetBroadcastShape(aShape, bShape), full)) return null;
-  const size = util.sizeFromShape(full);
-  const smallSize = util.sizeFromShape(small);
-  if (size === 0) return null;
-  if (smallSize === 1) return { kind: 'perRow', fullIsA, rows: 1, n: size };
-  const trimmed = small.slice(small.findIndex((d) => d !== 1));
-  if (util.arraysEqual(trimmed, full.slice(full.length - trimmed.length))) {
-    return { kind: 'repeated', fullIsA, rows: size / smallSize, n: smallSize };
-  }
+  if (util.sizeFromShape(full) === 0) return null;
   const padded = [...new Array<number>(full.length - small.length).fill(1), ...small];
-  const lead = padded.findIndex((d, i) => d !== full[i]);
-  if (lead <= 0 || !padded.slice(lead).every((d) => d === 1)) return null;
-  return { kind: 'perRow', fullIsA, rows: util.sizeFromShape(full.slice(0, lead)), n: util.sizeFromShape(full.slice(lead)) };
+  // Axes where the small operand repeats (size 1 against more); axes of size 1 in both are neutral.
+  const repeats = full.map((d, i) => d > 1 && padded[i] === 1);
+  const first = repeats.indexOf(true);
+  const last = repeats.lastIndexOf(true);
+  if (first === -1) return null; // equal up to axes of size 1: nothing repeats
+  if (full.slice(first, last + 1).some((d, k) => d > 1 && !repeats[first + k])) return null;
+  return {
+    fullIsA,
+    outer: util.sizeFromShape(full.slice(0, first)),
+    middle: util.sizeFromShape(full.slice(first, last + 1)),
+    inner: util.sizeFromShape(full.slice(last + 1)),
+  };
 }
 
 export type BinaryOp = 'add' | 'sub' | 'mul';
@@ -48,7 +52,9 @@ export function broadcastBinarySimd(backend: object, a: TensorInfo, b: TensorInf
   const [full, small] = plan.fullIsA ? [a, b] : [b, a];
   const code = op === 'add' ? 0 : op === 'mul' ? 3 : plan.fullIsA ? 1 : 2;
   const out = simd.allocate(full.shape.slice());
-  const run = plan.kind === 'repeated' ? simd.exports.binaryRepeated : simd.exports.binaryPerRow;
-  run(code, simd.offsetOf(full), simd.offsetOf(small), simd.offsetOf(out), plan.rows, plan.n);
+  const [f, sm, o] = [simd.offsetOf(full), simd.offsetOf(small), simd.offsetOf(out)];
+  // One value per row has no vector along the inner axis: splat it over the middle run instead.
+  if (plan.inner === 1) simd.exports.binaryPerRow(code, f, sm, o, plan.outer, plan.middle);
+  else simd.exports.binaryMiddle(code, f, sm, o, plan.outer, plan.middle, plan.inner);
   return out;
 }

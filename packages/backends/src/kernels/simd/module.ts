@@ -18,7 +18,7 @@ export interface SimdExports {
   signStep(delta: number, grad: number, x: number, out: number, size: number, step: number, epsilon: number, lo: number, hi: number): void;
   sumOfSquares(x: number, out: number, rows: number, cols: number): void;
   scaledAdd(a: number, b: number, scale: number, out: number, rows: number, cols: number): void;
-  binaryRepeated(op: number, full: number, small: number, out: number, rows: number, n: number): void;
+  binaryMiddle(op: number, full: number, small: number, out: number, outer: number, middle: number, inner: number): void;
   binaryPerRow(op: number, full: number, small: number, out: number, rows: number, cols: number): void;
   maxPoolGrad(x: number, y: number, dy: number, dx: number, n: number, h: number, w: number, c: number,
     oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number): void;
