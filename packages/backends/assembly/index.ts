@@ -10,3 +10,4 @@ export { clipByValueGrad, reluGrad, sign } from './elementwise';
 export { maxPoolGrad } from './max-pool-grad';
 export { randomUniform, scaledAdd, signStep, sumOfSquares } from './delta-updates';
 export { binaryMiddle, binaryPerRow } from './broadcast';
+export { randomNormal } from './random-normal';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { FUSED_KERNELS } from './fused-kernels.js';
 import { sumOfSquares } from './norms.js';
 import { normalizedAscent, scaledAdd, signAscent } from './projections.js';
-import { createRng, fillUniform, nextSeed, randomUniform } from './random.js';
+import { createRng, fillNormal, fillUniform, nextSeed, randomNormal, randomUniform } from './random.js';
 import { values } from './testing/index.js';
 
 // On every backend these run core's ops: on wasm prepared by @advtrain/backends its fused kernels,
@@ -21,6 +21,17 @@ describe(`fused δ-update ops on ${tf.getBackend() ?? 'the test backend'}`, () =
       const rng = createRng(n);
       const [t] = randomUniform(rng, [n], -0.3, 0.7);
       expect(Array.from(await values(t))).toEqual(Array.from(fillUniform(nextSeed(rng)[0], new Float32Array(n), -0.3, 0.7)));
+      t.dispose();
+    }
+  });
+
+  it('randomNormal equals fillNormal (then mean + std · z in float32) bit for bit, wedge and tail draws included', async () => {
+    for (const [n, mean, std] of [[1, 0, 1], [3, 0, 1], [4, 0, 1], [5, 0.5, 2], [4099, -3, 0.25], [65537, 0, 1]] as const) {
+      const rng = createRng(n);
+      const [t] = randomNormal(rng, [n], mean, std);
+      const want = fillNormal(nextSeed(rng)[0], new Float32Array(n));
+      if (mean !== 0 || std !== 1) want.forEach((z, i) => { want[i] = mean + std * z; });
+      expect(Array.from(await values(t))).toEqual(Array.from(want));
       t.dispose();
     }
   });

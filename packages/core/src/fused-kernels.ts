@@ -7,11 +7,13 @@ import * as tf from '@tensorflow/tfjs-core';
  * backend registered under these names (`tf.registerKernel`) and its tfjs composition where none is
  * registered, only ever with float32 inputs. A kernel must compute what the composition computes, in
  * the same float32 operations, so that choosing it changes no value beyond the order of a sum's terms
- * (docs/backends.md lists the contract; `@advtrain/backends` registers all four on wasm).
+ * (docs/backends.md lists the contract; `@advtrain/backends` registers all five on wasm).
  */
 export const FUSED_KERNELS = {
   /** No inputs; attrs `{ shape, seed, lo, hi }`: `fillUniform(seed, out, lo, hi)` as a float32 tensor. */
   randomUniform: 'AdvtrainRandomUniform',
+  /** No inputs; attrs `{ shape, seed, mean, std }`: `fillNormal(seed, out)`, then `mean + std · z` unless (0, 1). */
+  randomNormal: 'AdvtrainRandomNormal',
   /** Inputs `{ delta, grad, x? }`, one shape; attrs `{ stepSize, epsilon, lo, hi }`: see `signAscent`. */
   signStep: 'AdvtrainSignStep',
   /** Input `{ x }`; attrs `{ axes }`, trailing axes: Σ x² over them, with kept dims. */

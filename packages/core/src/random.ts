@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { FUSED_KERNELS, runFused } from './fused-kernels.js';
+import { portableExp, portableLog } from './portable-math.js';
 
 /**
  * A counter-based seeded generator. The state is two integers, so it
@@ -69,18 +70,18 @@ const ZIG = (() => {
   let dn = 3.442619855899;
   let tn = dn;
   const vn = 9.91256303526217e-3;
-  const q = vn / Math.exp(-0.5 * dn * dn);
+  const q = vn / portableExp(-0.5 * dn * dn);
   k[0] = (dn / q) * m1;
   k[1] = 0;
   w[0] = q / m1;
   w[127] = dn / m1;
   f[0] = 1;
-  f[127] = Math.exp(-0.5 * dn * dn);
+  f[127] = portableExp(-0.5 * dn * dn);
   for (let i = 126; i >= 1; i--) {
-    dn = Math.sqrt(-2 * Math.log(vn / dn + Math.exp(-0.5 * dn * dn)));
+    dn = Math.sqrt(-2 * portableLog(vn / dn + portableExp(-0.5 * dn * dn)));
     k[i + 1] = (dn / tn) * m1;
     tn = dn;
-    f[i] = Math.exp(-0.5 * dn * dn);
+    f[i] = portableExp(-0.5 * dn * dn);
     w[i] = dn / m1;
   }
   return { k, w, f, r: 3.442619855899 };
@@ -89,7 +90,9 @@ const ZIG = (() => {
 /**
  * Standard normal values by the ziggurat method over the hashed stream: about 99% of values cost one
  * hash and one multiply (the polar method needs a log and a square root per pair). Each draw takes its
- * layer from the top 7 bits and its value from the other 25, so the two are independent.
+ * layer from the top 7 bits and its value from the other 25, so the two are independent. The tables and
+ * the rare wedge and tail draws use `portableExp` / `portableLog`, so the values are the same in every
+ * JavaScript engine and in a backend's `AdvtrainRandomNormal` kernel.
  */
 export function fillNormal(seed: number, out: Float32Array): Float32Array {
   const key = hash32(seed ^ 0x510e527f);
@@ -110,13 +113,13 @@ export function fillNormal(seed: number, out: Float32Array): Float32Array {
         // The tail beyond r (Marsaglia 1964).
         let tx: number, ty: number;
         do {
-          tx = -Math.log(uniform()) / r;
-          ty = -Math.log(uniform());
+          tx = -portableLog(uniform()) / r;
+          ty = -portableLog(uniform());
         } while (ty + ty < tx * tx);
         out[i] = value > 0 ? r + tx : -r - tx;
         break;
       }
-      if (f[layer]! + uniform() * (f[layer - 1]! - f[layer]!) < Math.exp(-0.5 * x * x)) {
+      if (f[layer]! + uniform() * (f[layer - 1]! - f[layer]!) < portableExp(-0.5 * x * x)) {
         out[i] = x;
         break;
       }
@@ -143,9 +146,14 @@ export function randomUniform(rng: RngState, shape: number[], lo: number, hi: nu
   return [tf.tensor(values, shape, 'float32'), next];
 }
 
-/** Gaussian values with the given mean and standard deviation. */
+/**
+ * Gaussian values with the given mean and standard deviation: `fillNormal`'s, then `mean + std · z` rounded
+ * to float32, generated on the backend where it registers the fused kernel.
+ */
 export function randomNormal(rng: RngState, shape: number[], mean = 0, std = 1): [tf.Tensor, RngState] {
   const [seed, next] = nextSeed(rng);
+  const fused = runFused(FUSED_KERNELS.randomNormal, {}, { shape, seed, mean, std });
+  if (fused) return [fused, next];
   const values = fillNormal(seed, new Float32Array(sizeOf(shape)));
   if (mean !== 0 || std !== 1) for (let i = 0; i < values.length; i++) values[i] = mean + std * values[i]!;
   return [tf.tensor(values, shape, 'float32'), next];

@@ -1,6 +1,7 @@
 import { util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { BackendError } from '../errors.js';
 import { simdKernelsOf, type SimdKernels } from './simd/module.js';
+import { release, type WasmBackendLike } from './wasm-ops.js';
 
 /**
  * @advtrain/core's fused δ-update kernels (its `FUSED_KERNELS`; a cross-check test keeps the names
@@ -10,6 +11,7 @@ import { simdKernelsOf, type SimdKernels } from './simd/module.js';
  */
 export const DELTA_UPDATE_KERNEL_NAMES = {
   randomUniform: 'AdvtrainRandomUniform',
+  randomNormal: 'AdvtrainRandomNormal',
   signStep: 'AdvtrainSignStep',
   sumOfSquares: 'AdvtrainSumOfSquares',
   scaledAdd: 'AdvtrainScaledAdd',
@@ -38,6 +40,16 @@ function output(simd: SimdKernels, shape: number[], fill: (out: number, size: nu
 function randomUniform({ attrs, backend }: Args<object, { shape: number[]; seed: number; lo: number; hi: number }>): TensorInfo {
   const simd = moduleOf(backend, DELTA_UPDATE_KERNEL_NAMES.randomUniform);
   return output(simd, attrs.shape.slice(), (out, size) => simd.exports.randomUniform(out, size, attrs.seed, attrs.lo, attrs.hi));
+}
+
+function randomNormal({ attrs, backend }: Args<object, { shape: number[]; seed: number; mean: number; std: number }>): TensorInfo {
+  const simd = moduleOf(backend, DELTA_UPDATE_KERNEL_NAMES.randomNormal);
+  // Scratch for the ziggurat's three tables of 128 float64 values, rebuilt per call (microseconds).
+  const tables = simd.allocate([768]);
+  const out = output(simd, attrs.shape.slice(), (at, size) =>
+    simd.exports.randomNormal(at, size, attrs.seed, attrs.mean, attrs.std, simd.offsetOf(tables)));
+  release(backend as WasmBackendLike, tables);
+  return out;
 }
 
 function signStep({ inputs, attrs, backend }: Args<{ delta: TensorInfo; grad: TensorInfo; x?: TensorInfo },
@@ -76,6 +88,7 @@ const config = (kernelName: string, kernelFunc: unknown): KernelConfig =>
 
 export const DELTA_UPDATE_KERNELS: readonly KernelConfig[] = [
   config(DELTA_UPDATE_KERNEL_NAMES.randomUniform, randomUniform),
+  config(DELTA_UPDATE_KERNEL_NAMES.randomNormal, randomNormal),
   config(DELTA_UPDATE_KERNEL_NAMES.signStep, signStep),
   config(DELTA_UPDATE_KERNEL_NAMES.sumOfSquares, sumOfSquares),
   config(DELTA_UPDATE_KERNEL_NAMES.scaledAdd, scaledAdd),

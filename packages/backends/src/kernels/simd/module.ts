@@ -15,6 +15,7 @@ export interface SimdExports {
   clipByValueGrad(x: number, dy: number, out: number, size: number, lo: number, hi: number): void;
   reluGrad(x: number, dy: number, out: number, size: number): void;
   randomUniform(out: number, size: number, seed: number, lo: number, hi: number): void;
+  randomNormal(out: number, size: number, seed: number, mean: number, std: number, tables: number): void;
   signStep(delta: number, grad: number, x: number, out: number, size: number, step: number, epsilon: number, lo: number, hi: number): void;
   sumOfSquares(x: number, out: number, rows: number, cols: number): void;
   scaledAdd(a: number, b: number, scale: number, out: number, rows: number, cols: number): void;
