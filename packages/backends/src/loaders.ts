@@ -59,16 +59,17 @@ async function activate(ctx: LoaderContext, backend: string, packageName: string
 export async function loadWasm(ctx: LoaderContext): Promise<LoadedBackend> {
   const pkg = '@tensorflow/tfjs-backend-wasm';
   await importBackendPackage(ctx, pkg, `the package ${pkg}; install it with: ${INSTALL.wasm}`);
-  const kernelsPatched = ctx.wasmKernels === false ? [] : registerWasmTrainingKernels(ctx.wasmKernels);
+  if (ctx.wasmKernels !== false) registerWasmTrainingKernels(ctx.wasmKernels);
   await activate(ctx, 'wasm', pkg);
   const simd = await env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const threads = await env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
   // Our SIMD kernels run on the backend's heap; where they cannot load, the XNNPACK paths serve.
   const ours = ctx.wasmKernels === false ? undefined : await loadSimdKernels(engine().backend);
   const oursText = ours === undefined ? '' : `, advtrain SIMD kernels ${ours.loaded ? 'on' : `off: ${ours.reason}`}`;
+  // The fused δ-update kernels can be registered only now that the module is (or is not) loaded.
   if (ours !== undefined) syncDeltaUpdateKernels();
   return {
-    backend: 'wasm', packageName: pkg, software: true, kernelsPatched: ours === undefined ? kernelsPatched : wasmKernelsServedByUs(),
+    backend: 'wasm', packageName: pkg, software: true, kernelsPatched: ours === undefined ? [] : wasmKernelsServedByUs(),
     device: `WebAssembly CPU (SIMD ${simd ? 'on' : 'off'}, threads ${threads ? 'on' : 'off'}${oursText})`,
   };
 }

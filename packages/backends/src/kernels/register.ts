@@ -163,11 +163,7 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions =
     throw new TypeError(
       `@advtrain/backends: option "batchMatMul" must be 'transpose-first' or 'native' (received ${JSON.stringify(matMulMode)}).`);
   }
-  for (const config of MISSING) {
-    if (isOurs(config.kernelName) || getKernel(config.kernelName, 'wasm') !== undefined) continue;
-    registerKernel(config);
-    active.set(config.kernelName, config);
-  }
+  for (const config of MISSING) addOrSwitch(config);
   setSimdKernelsEnabled(simd);
   addOrSwitch(DW_CONFIGS[filterMode]);
   replace(maxPoolGradConfig);
@@ -203,14 +199,8 @@ export function syncDeltaUpdateKernels(): void {
   const wasm = (engine() as unknown as { registry: Record<string, object | undefined> }).registry.wasm;
   const on = wasm !== undefined && simdKernelsOf(wasm) !== undefined;
   for (const config of DELTA_UPDATE_KERNELS) {
-    const name = config.kernelName;
-    if (on && getKernel(name, 'wasm') === undefined) {
-      registerKernel(config);
-      active.set(name, config);
-    } else if (!on && isOurs(name)) {
-      unregisterKernel(name, 'wasm');
-      active.delete(name);
-    }
+    if (on) addOrSwitch(config);
+    else restore(config.kernelName);
   }
 }
 
