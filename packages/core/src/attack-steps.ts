@@ -35,14 +35,18 @@ function rangeClamp(ctx: StepContext): RangeClamp | null {
 }
 
 /**
- * Random start inside the ε-ball, then {@link keepInRange}: L∞ draws
- * `U(−ε, ε)` per element (Madry et al.; Wong et al.); L2 draws `U(−0.5, 0.5)`
- * and rescales each example to norm at most ε (MadryLab/robustness).
+ * Random start inside the ε-ball, then {@link keepInRange} unless `clamp` is
+ * false: L∞ draws `U(−ε, ε)` per element (Madry et al.; Wong et al.); L2 draws
+ * `U(−0.5, 0.5)` and rescales each example to norm at most ε (MadryLab/robustness).
  */
-export function randomBallStart(ctx: StepContext, rng: RngState, norm: 'linf' | 'l2', epsilon: number): [tf.Tensor, RngState] {
+export function randomBallStart(ctx: StepContext, rng: RngState, norm: 'linf' | 'l2', epsilon: number,
+  clamp = true): [tf.Tensor, RngState] {
   const shape = ctx.view.siteShape(ctx.batch);
   const [u, next] = norm === 'linf' ? randomUniform(rng, shape, -epsilon, epsilon) : randomUniform(rng, shape, -0.5, 0.5);
-  const start = scoped('randomBallStart', () => keepInRange(ctx, norm === 'linf' ? u : projectL2(u, epsilon)));
+  const start = scoped('randomBallStart', () => {
+    const inBall = norm === 'linf' ? u : projectL2(u, epsilon);
+    return clamp ? keepInRange(ctx, inBall) : inBall;
+  });
   if (start !== u) u.dispose();
   return [start, next];
 }

@@ -44,6 +44,12 @@ export interface StepContext {
   readonly passes: PassCounter;
   /** Index of this minibatch in the run, from 0. */
   readonly step: number;
+  /**
+   * Factor on every radius and step size of the threat model this step (an ε
+   * ramp-up; see `TrainerSetup.schedules`). Absent means 1. Strategies read it
+   * through `epsilonScaleOf(ctx)`.
+   */
+  readonly epsilonScale?: number;
   /** Takes one optimizer step with `grads` (counted in `passes`). Only strategies that declare `stepsOptimizer` call it. */
   applyGradients(grads: GradMap): void;
 }

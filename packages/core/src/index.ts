@@ -34,3 +34,9 @@ export { disposeExcept, tensorsIn } from './tensor-tree.js';
 export { maskedUniformInit } from './init.js';
 export { stopGradient } from './stop-gradient.js';
 export { addAdversarialTerm, ascentStep, attackGradient, keepInRange, randomBallStart, restoreRng, inspectStep, type AscentStep, type AttackGradientRequest, type InspectedStep, type LossTerm } from './attack-steps.js';
+export {
+  constantSchedule, cosineSchedule, cyclicSchedule, epsilonScaleOf, interpolatedSchedule, linearRamp, piecewiseSchedule,
+  progressAt, readSchedule, setLearningRate,
+  type Schedule, type ScheduleProgress, type StepPosition, type TrainerSchedules,
+} from './schedules.js';
+export { advanceWhereCorrect, correctMask } from './early-stop.js';

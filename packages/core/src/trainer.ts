@@ -5,6 +5,9 @@ import { disposeGrads, type GradMap } from './grad-map.js';
 import { defaultLoss, type LossFn } from './losses.js';
 import { PassCounter, type PassCount } from './pass-counter.js';
 import { mixSeed } from './random.js';
+import {
+  progressAt, readSchedule, setLearningRate, type ScheduleProgress, type StepPosition, type TrainerSchedules,
+} from './schedules.js';
 import { tensorFromJSON, tensorToJSON, type TensorJSON } from './serialization.js';
 import type { Batch, ModelView } from './views/types.js';
 
@@ -16,6 +19,15 @@ export interface TrainerSetup {
   readonly loss?: LossFn;
   /** Seed of the run (strategy randomness and dropout masks). Default 0. */
   readonly seed?: number;
+  /**
+   * Learning-rate and ε-scale schedules, applied before every optimizer step
+   * (see `cyclicSchedule`, `piecewiseSchedule`, `cosineSchedule`, `linearRamp`).
+   * Their progress comes from the position passed to `trainStep`, or from
+   * `stepsPerEpoch`. Default none: the optimizer's own rate and ε scale 1.
+   */
+  readonly schedules?: TrainerSchedules;
+  /** Minibatches per epoch, for schedules when `trainStep` gets no position. Default null. */
+  readonly stepsPerEpoch?: number | null;
 }
 
 export interface StepReport {
@@ -25,6 +37,10 @@ export interface StepReport {
   readonly loss: number;
   /** Passes and optimizer steps the strategy made. */
   readonly passes: Readonly<PassCount>;
+  /** Learning rate of the step's last optimizer step, when a schedule set it; else null. */
+  readonly learningRate: number | null;
+  /** ε scale of the step (1 without a schedule). */
+  readonly epsilonScale: number;
 }
 
 /**
@@ -34,6 +50,8 @@ export interface StepReport {
  */
 export interface TrainerCheckpoint {
   readonly step: number;
+  /** Optimizer steps taken (schedules read it); absent in older checkpoints. */
+  readonly optimizerStep?: number;
   readonly seed: number;
   readonly strategy: SerializedState;
   readonly variables: TensorJSON[];
@@ -83,6 +101,8 @@ export class Trainer<S extends AnyStrategy = AnyStrategy> {
   private state: unknown = undefined;
   private initialised = false;
   private stepIndex = 0;
+  private optimizerStepIndex = 0;
+  private lastLearningRate: number | null = null;
 
   constructor(strategy: S, setup: TrainerSetup) {
     assertGradientsRegistered();
@@ -97,7 +117,13 @@ export class Trainer<S extends AnyStrategy = AnyStrategy> {
         `@advtrain/core: strategy "${strategy.name}" needs a layer-one split; build the view with functionModel({ layerOne, rest }) or layersModelView(model, { layerOne }).`);
     }
     this.strategy = strategy;
-    this.setup = { loss: defaultLoss, seed: 0, ...setup };
+    this.setup = { loss: defaultLoss, seed: 0, schedules: {}, stepsPerEpoch: null, ...setup };
+    for (const [name, schedule] of Object.entries(this.setup.schedules)) {
+      if (schedule !== undefined && typeof schedule !== 'function') {
+        throw new AdvtrainError('ADVTRAIN_INVALID_OPTION',
+          `@advtrain/core: Trainer option "schedules.${name}" must be a function (progress) => number (received ${typeof schedule}).`);
+      }
+    }
   }
 
   /** Steps taken so far. */
@@ -112,13 +138,56 @@ export class Trainer<S extends AnyStrategy = AnyStrategy> {
     }
   }
 
-  private context(batch: Batch, passes: PassCounter): StepContext {
-    const { view, optimizer, loss } = this.setup;
+  /** Where the minibatch sits: the position given, or one derived from `stepsPerEpoch`. */
+  private positionOf(position: StepPosition | undefined): StepPosition | null {
+    if (position) return position;
+    const n = this.setup.stepsPerEpoch;
+    if (n === null) return null;
+    return { epoch: Math.floor(this.stepIndex / n), index: this.stepIndex % n, batchesPerEpoch: n };
+  }
+
+  /**
+   * The scheduled values of the minibatch, read before any tensor is made so
+   * that a bad schedule fails without leaving anything behind: one learning
+   * rate per optimizer step (FreeAT's replays), one ε scale.
+   */
+  private scheduledValues(position: StepPosition | null): { rates: number[] | null; epsilonScale: number | null } {
+    const { learningRate, epsilonScale } = this.setup.schedules;
+    if (!learningRate && !epsilonScale) return { rates: null, epsilonScale: null };
+    if (!position) {
+      throw new AdvtrainError('ADVTRAIN_INVALID_ARGUMENT',
+        '@advtrain/core: the trainer has schedules but does not know where the step is in its epoch; '
+        + 'pass trainStep(batch, { epoch, index, batchesPerEpoch }) or set the Trainer option "stepsPerEpoch".');
+    }
+    const m = this.strategy.capabilities.optimizerStepsPerBatch;
+    const at = (k: number): ScheduleProgress => progressAt(position, k, m, this.optimizerStepIndex + k);
+    return {
+      rates: learningRate ? Array.from({ length: m }, (_, k) => readSchedule('learningRate', learningRate, at(k))) : null,
+      epsilonScale: epsilonScale ? readSchedule('epsilonScale', epsilonScale, at(m - 1)) : null,
+    };
+  }
+
+  /** One optimizer step, with the scheduled learning rate set first. */
+  private optimizerStep(grads: GradMap, passes: PassCounter, rate: number | undefined): void {
+    if (rate !== undefined) {
+      setLearningRate(this.setup.optimizer, rate);
+      this.lastLearningRate = rate;
+    }
+    this.setup.optimizer.applyGradients(grads);
+    this.optimizerStepIndex += 1;
+    passes.record('optimizerSteps');
+  }
+
+  private context(batch: Batch, passes: PassCounter, rates: number[] | null, epsilonScale: number | null): StepContext {
+    const { view, loss } = this.setup;
+    let k = 0;
     return {
       view, batch, loss, passes, step: this.stepIndex,
+      ...(epsilonScale === null ? {} : { epsilonScale }),
       applyGradients: (grads: GradMap) => {
-        optimizer.applyGradients(grads);
-        passes.record('optimizerSteps');
+        // A strategy that steps more often than it declares keeps the last scheduled rate.
+        this.optimizerStep(grads, passes, rates ? rates[Math.min(k, rates.length - 1)] : undefined);
+        k += 1;
       },
     };
   }
@@ -128,22 +197,23 @@ export class Trainer<S extends AnyStrategy = AnyStrategy> {
    * applying them. The caller owns and disposes the returned map. The
    * strategy's state does advance.
    */
-  gradients(batch: Batch): { loss: tf.Scalar; grads: GradMap; passes: Readonly<PassCount> } {
+  gradients(batch: Batch, position?: StepPosition): { loss: tf.Scalar; grads: GradMap; passes: Readonly<PassCount> } {
     if (this.strategy.capabilities.stepsOptimizer) {
       throw new AdvtrainError('ADVTRAIN_UNSUPPORTED',
         `@advtrain/core: strategy "${this.strategy.name}" steps the optimizer itself, so its gradients cannot be returned without applying them.`);
     }
     const passes = new PassCounter();
-    const { loss, grads } = this.run(batch, passes);
+    const { loss, grads } = this.run(batch, passes, this.scheduledValues(this.positionOf(position)));
     return { loss, grads: grads ?? {}, passes: passes.snapshot() };
   }
 
-  private run(batch: Batch, passes: PassCounter): { loss: tf.Scalar; grads: GradMap | null } {
+  private run(batch: Batch, passes: PassCounter, scheduled: { rates: number[] | null; epsilonScale: number | null }):
+    { loss: tf.Scalar; grads: GradMap | null; epsilonScale: number } {
     this.ensureState();
     const { view, seed } = this.setup;
     view.dropout.policy = this.strategy.capabilities.dropout;
     view.dropout.beginStep(mixSeed(seed ^ 0x5eed, this.stepIndex));
-    const ctx = this.context(batch, passes);
+    const ctx = this.context(batch, passes, scheduled.rates, scheduled.epsilonScale);
     const inner = this.strategy.innerMax(ctx, this.state);
     const outer = this.strategy.outerMin(ctx, inner);
     this.state = outer.state;
@@ -153,22 +223,25 @@ export class Trainer<S extends AnyStrategy = AnyStrategy> {
       throw new AdvtrainError('ADVTRAIN_UNSUPPORTED',
         `@advtrain/core: strategy "${this.strategy.name}" returned no gradients but does not declare stepsOptimizer.`);
     }
-    return outer;
+    return { loss: outer.loss, grads: outer.grads, epsilonScale: ctx.epsilonScale ?? 1 };
   }
 
-  /** One training step on `batch`. */
-  async trainStep(batch: Batch): Promise<StepReport> {
+  /**
+   * One training step on `batch`. `position` (epoch, index in the epoch,
+   * minibatches per epoch) drives the schedules; `@advtrain/train` passes it.
+   */
+  async trainStep(batch: Batch, position?: StepPosition): Promise<StepReport> {
     const passes = new PassCounter();
     const step = this.stepIndex;
-    const { loss, grads } = this.run(batch, passes);
+    const scheduled = this.scheduledValues(this.positionOf(position));
+    const { loss, grads, epsilonScale } = this.run(batch, passes, scheduled);
     if (grads) {
-      this.setup.optimizer.applyGradients(grads);
-      passes.record('optimizerSteps');
+      this.optimizerStep(grads, passes, scheduled.rates?.[0]);
       disposeGrads(grads);
     }
     const value = (await loss.data())[0] as number;
     loss.dispose();
-    return { step, loss: value, passes: passes.snapshot() };
+    return { step, loss: value, passes: passes.snapshot(), learningRate: this.lastLearningRate, epsilonScale };
   }
 
   /** Runs epochs over `source`; returns the mean loss of each epoch. */
@@ -199,6 +272,7 @@ export class Trainer<S extends AnyStrategy = AnyStrategy> {
     const optimizer = await Promise.all(optimizerWeights.map(async (w) => ({ name: w.name, tensor: await tensorToJSON(w.tensor) })));
     return {
       step: this.stepIndex,
+      optimizerStep: this.optimizerStepIndex,
       seed: this.setup.seed,
       strategy: await this.strategy.serialize(this.state),
       variables: await Promise.all(this.setup.view.variables.map((v) => tensorToJSON(v))),
@@ -233,6 +307,7 @@ export class Trainer<S extends AnyStrategy = AnyStrategy> {
     this.state = restored;
     this.initialised = true;
     this.stepIndex = checkpoint.step;
+    this.optimizerStepIndex = checkpoint.optimizerStep ?? checkpoint.step * this.strategy.capabilities.optimizerStepsPerBatch;
   }
 
   /** Frees the strategy's state. */

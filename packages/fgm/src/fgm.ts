@@ -1,5 +1,5 @@
 import {
-  addAdversarialTerm, attackGradient, defineStrategy, keepInRange, l2Norm, scaleToL2, type PerturbationStrategy,
+  addAdversarialTerm, attackGradient, defineStrategy, epsilonScaleOf, keepInRange, l2Norm, scaleToL2, type PerturbationStrategy,
 } from '@advtrain/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { resolveFgmOptions, type FgmOptions, type ResolvedFgmOptions } from './options.js';
@@ -48,7 +48,8 @@ export function fgm(options: FgmOptions = {}): PerturbationStrategy<ResolvedFgmO
     init: () => null,
     innerMax(ctx, state) {
       const { deltaGrad, clean } = attackGradient(ctx, { cleanWeight: 1 });
-      const shift = o.scope === 'example' ? scaleToL2(deltaGrad, o.epsilon) : batchShift(deltaGrad, o.epsilon);
+      const epsilon = o.epsilon * epsilonScaleOf(ctx);
+      const shift = o.scope === 'example' ? scaleToL2(deltaGrad, epsilon) : batchShift(deltaGrad, epsilon);
       return { delta: keepInRange(ctx, shift), grads: clean.grads, loss: clean.loss, state };
     },
     outerMin(ctx, inner) {

@@ -197,10 +197,12 @@ describe('FGSM-RS oracles (methods.md §15)', () => {
 
 describe('fgsm options', () => {
   it('resolves the automatic defaults from randomStart', () => {
-    expect(fgsm().options).toEqual({ epsilon: 0.25, alpha: 0.5, stepSize: 0.25, randomStart: false, labelSource: 'true' });
+    expect(fgsm().options).toEqual({
+      epsilon: 0.25, alpha: 0.5, stepSize: 0.25, randomStart: false, clampStart: true, labelSource: 'true',
+    });
     expect(fgsm({ randomStart: true, epsilon: 0.2 }).options).toMatchObject({ alpha: 0, stepSize: 0.25 });
     expect(fgsm({ randomStart: true, alpha: 0.3, stepSize: 0.1 }).options).toMatchObject({ alpha: 0.3, stepSize: 0.1 });
-    expect(fgsm(FGSM_RS_PRESET).toString()).toBe('fgsm(epsilon=0.3, alpha=0, stepSize=0.375, randomStart=true, labelSource=true)');
+    expect(fgsm(FGSM_RS_PRESET).toString()).toBe('fgsm(epsilon=0.3, alpha=0, stepSize=0.375, randomStart=true, clampStart=false, labelSource=true)');
   });
 
   it('rejects bad options with a message naming the package, option, constraint and value', () => {

@@ -1,5 +1,5 @@
 import {
-  addAdversarialTerm, ascentStep, attackGradient, createRng, defineStrategy, mixSeed, randomBallStart, restoreRng,
+  addAdversarialTerm, ascentStep, attackGradient, createRng, defineStrategy, epsilonScaleOf, mixSeed, randomBallStart, restoreRng,
   type LossFn, type PerturbationStrategy, type RngState,
 } from '@advtrain/core';
 import * as tf from '@tensorflow/tfjs-core';
@@ -23,7 +23,8 @@ function predictedLabelLoss(loss: LossFn): LossFn {
  * random start of FGSM-RS (Wong, Rice & Kolter, 2020) as an option.
  *
  * Inner max: `g = ∇δ ℓ(f(x + δ₀), ŷ)`, `δ = clipInf(δ₀ + stepSize·sign(g), ε)`,
- * then `clamp(x + δ, lo, hi) − x`; `δ₀` is 0, or `U(−ε, ε)` clamped to the range.
+ * then `clamp(x + δ, lo, hi) − x`; `δ₀` is 0, or `U(−ε, ε)` (clamped to the
+ * range unless `clampStart` is false, when the gradient is taken at x + δ₀ as drawn).
  * Outer min: `α·ℓ(f(x), y) + (1 − α)·ℓ(f(x + δ), y)`; δ is a constant. Without
  * random start and with true labels, the clean pass gives both the input
  * gradient and the clean weight gradient (2 passes per step).
@@ -51,16 +52,17 @@ export function fgsm(options: FgsmOptions = {}): PerturbationStrategy<ResolvedFg
     },
     init: (ctx) => ({ rng: createRng(mixSeed(ctx.seed, SALT)) }),
     innerMax(ctx, state) {
+      const scale = epsilonScaleOf(ctx);
       let rng = state.rng;
       let start: tf.Tensor;
-      if (o.randomStart) [start, rng] = randomBallStart(ctx, rng, 'linf', o.epsilon);
+      if (o.randomStart) [start, rng] = randomBallStart(ctx, rng, 'linf', o.epsilon * scale, o.clampStart);
       else start = tf.fill(ctx.view.siteShape(ctx.batch), 0);
       const { deltaGrad, clean } = attackGradient(ctx, {
         delta: o.randomStart ? start : null,
         objective: attackObjective ? attackObjective(ctx.loss) : null,
         cleanWeight: o.alpha,
       });
-      const delta = ascentStep(ctx, start, deltaGrad, { norm: 'linf', stepSize: o.stepSize, epsilon: o.epsilon });
+      const delta = ascentStep(ctx, start, deltaGrad, { norm: 'linf', stepSize: o.stepSize * scale, epsilon: o.epsilon * scale });
       return { delta, grads: clean.grads, loss: clean.loss, state: { rng } };
     },
     outerMin(ctx, inner) {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  assertArgument, createRng, defineStrategy, disposeGrads, l2AscentStep, maskedUniformInit, probe, signAscent,
+  assertArgument, createRng, defineStrategy, disposeGrads, epsilonScaleOf, l2AscentStep, maskedUniformInit, probe, signAscent,
   tensorFromJSON, tensorToJSON,
   type PerturbationStrategy, type RngState, type TensorJSON,
 } from '@advtrain/core';
@@ -54,7 +54,8 @@ export function freeAt(options: Partial<FreeAtOptions> = {}): PerturbationStrate
 
     innerMax(ctx, state) {
       if (nlp) {
-        const [delta, rng] = maskedUniformInit(state.rng, ctx.view.siteShape(ctx.batch), ctx.view.siteMask(ctx.batch), o.initMagnitude);
+        const magnitude = o.initMagnitude * epsilonScaleOf(ctx);
+        const [delta, rng] = maskedUniformInit(state.rng, ctx.view.siteShape(ctx.batch), ctx.view.siteMask(ctx.batch), magnitude);
         return { delta, state: { buffer: null, rng } };
       }
       const buffer = fitBuffer(state.buffer, ctx.view.siteShape(ctx.batch));
@@ -65,14 +66,16 @@ export function freeAt(options: Partial<FreeAtOptions> = {}): PerturbationStrate
 
     outerMin(ctx, inner) {
       let delta = inner.delta as tf.Tensor;
+      const s = epsilonScaleOf(ctx);
+      const [stepSize, epsilon] = [step * s, o.epsilon * s];
       const losses: tf.Scalar[] = [];
       for (let r = 0; r < o.replays; r++) {
         const { loss, deltaGrad, paramGrads } = probe(ctx, {
           delta, wrtDelta: true, wrtParams: true, clampInput: !nlp, ...(nlp ? { scale: 1 / (1 + o.replays) } : {}),
         });
         // NLP: δ + adv_lr · g / ‖g‖₂ per example, then projL2(max_norm) when max_norm > 0.
-        const next = nlp ? l2AscentStep(delta, deltaGrad as tf.Tensor, step, o.epsilon > 0 ? o.epsilon : null)
-          : signAscent(delta, deltaGrad as tf.Tensor, step, o.epsilon);
+        const next = nlp ? l2AscentStep(delta, deltaGrad as tf.Tensor, stepSize, epsilon > 0 ? epsilon : null)
+          : signAscent(delta, deltaGrad as tf.Tensor, stepSize, epsilon);
         ctx.applyGradients(paramGrads as Record<string, tf.Tensor>);
         disposeGrads(paramGrads);
         (deltaGrad as tf.Tensor).dispose();

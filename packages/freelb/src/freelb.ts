@@ -1,5 +1,5 @@
 import {
-  accumulateGrads, clipLinf, createRng, defineStrategy, maskedUniformInit, mixSeed, normalizedAscent, probe,
+  accumulateGrads, clipLinf, createRng, defineStrategy, epsilonScaleOf, maskedUniformInit, mixSeed, normalizedAscent, probe,
   projectL2, type GradMap, type PerturbationStrategy, type StepContext,
 } from '@advtrain/core';
 import * as tf from '@tensorflow/tfjs-core';
@@ -46,11 +46,13 @@ export function freelb(options: Partial<FreelbOptions> = {}): PerturbationStrate
     },
     init: (ctx) => ({ seed: mixSeed(ctx.seed, SALT) }),
     innerMax(ctx, state) {
+      const s = epsilonScaleOf(ctx);
+      const so = s === 1 ? o : { ...o, stepSize: o.stepSize * s, initMagnitude: o.initMagnitude * s, maxNorm: o.maxNorm * s };
       const mask = ctx.view.siteMask(ctx.batch) as tf.Tensor;
       const tokens = tf.expandDims(mask, -1);
       const shape = ctx.view.siteShape(ctx.batch);
-      let delta: tf.Tensor = o.initMagnitude > 0
-        ? maskedUniformInit(createRng(mixSeed(state.seed, ctx.step)), shape, mask, o.initMagnitude, o.norm)[0]
+      let delta: tf.Tensor = so.initMagnitude > 0
+        ? maskedUniformInit(createRng(mixSeed(state.seed, ctx.step)), shape, mask, so.initMagnitude, so.norm)[0]
         : tf.fill(shape, 0);
       let grads: GradMap | null = null;
       let lossSum: tf.Tensor = tf.scalar(0);
@@ -59,7 +61,7 @@ export function freelb(options: Partial<FreelbOptions> = {}): PerturbationStrate
         grads = accumulateGrads(grads, pass.paramGrads as GradMap);
         lossSum = tf.add(lossSum, pass.loss);
         pass.loss.dispose(); // probe's loss is kept (it outlives the probe's scope), so free it here
-        if (t < passes - 1) delta = ascend(delta, tf.mul(pass.deltaGrad as tf.Tensor, tokens), o);
+        if (t < passes - 1) delta = ascend(delta, tf.mul(pass.deltaGrad as tf.Tensor, tokens), so);
       }
       return { delta, grads, loss: tf.div(lossSum, passes) as tf.Scalar, state };
     },

@@ -189,6 +189,7 @@ describe('pgd options', () => {
   it('has the Madry MNIST defaults and clear errors', () => {
     expect(pgd().options).toEqual({
       epsilon: 0.3, stepSize: 0.01, steps: 40, norm: 'linf', randomStart: true, initMagnitude: null, attackMode: 'train',
+      earlyStop: false,
     });
     expect(pgd(PGD_L2_PRESET).capabilities.threat).toEqual({ norm: 'l2', epsilon: 2 });
     expect(() => pgd({ steps: 0 })).toThrow('@advtrain/pgd: option "steps" must be an integer >= 1 (received 0).');

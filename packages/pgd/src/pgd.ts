@@ -1,6 +1,6 @@
 import {
-  addAdversarialTerm, ascentStep, createRng, defineStrategy, maskedUniformInit, mixSeed, probe, randomBallStart,
-  restoreRng, type PerturbationStrategy, type RngState, type StepContext,
+  addAdversarialTerm, advanceWhereCorrect, ascentStep, createRng, defineStrategy, epsilonScaleOf, maskedUniformInit, mixSeed,
+  probe, randomBallStart, restoreRng, type PerturbationStrategy, type RngState, type StepContext,
 } from '@advtrain/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { resolvePgdOptions, type PgdOptions, type ResolvedPgdOptions } from './options.js';
@@ -15,9 +15,10 @@ const SALT = 0x96d;
 
 function start(ctx: StepContext, o: ResolvedPgdOptions, rng: RngState): [tf.Tensor, RngState] {
   if (!o.randomStart) return [tf.fill(ctx.view.siteShape(ctx.batch), 0), rng];
-  if (o.initMagnitude === null) return randomBallStart(ctx, rng, o.norm, o.epsilon);
+  const scale = epsilonScaleOf(ctx);
+  if (o.initMagnitude === null) return randomBallStart(ctx, rng, o.norm, o.epsilon * scale);
   const mask = ctx.view.siteMask(ctx.batch);
-  const result = maskedUniformInit(rng, ctx.view.siteShape(ctx.batch), mask, o.initMagnitude, 'l2');
+  const result = maskedUniformInit(rng, ctx.view.siteShape(ctx.batch), mask, o.initMagnitude * scale, 'l2');
   mask?.dispose();
   return result;
 }
@@ -28,7 +29,8 @@ function start(ctx: StepContext, o: ResolvedPgdOptions, rng: RngState): [tf.Tens
  * Inner max: δ₀ (random start, clamped to the valid range), then K times
  * `δ ← Π_ε(δ + a·sign(g))` (L∞) or `δ ← Π_ε(δ + a·g/(‖g‖₂ + 1e-10))` (L2),
  * each followed by `clamp(x + δ, lo, hi) − x`. The attack passes compute only
- * ∂L/∂δ; no parameter gradient is formed.
+ * ∂L/∂δ; no parameter gradient is formed. With `earlyStop`, each step moves δ
+ * only for the examples the model still classifies correctly at the current δ.
  * Outer min: `ℓ(f(x + δ_K), y)` only; no clean term.
  *
  * ```ts
@@ -54,10 +56,17 @@ export function pgd(options: PgdOptions = {}): PerturbationStrategy<ResolvedPgdO
     },
     init: (ctx) => ({ rng: createRng(mixSeed(ctx.seed, SALT)) }),
     innerMax(ctx, state) {
+      const scale = epsilonScaleOf(ctx);
+      const step = { norm: o.norm, stepSize: o.stepSize * scale, epsilon: radius === null ? null : radius * scale };
       let [delta, rng] = start(ctx, o, state.rng);
       for (let t = 0; t < o.steps; t++) {
-        const { loss, deltaGrad } = probe(ctx, { delta, wrtDelta: true, training });
-        const next = ascentStep(ctx, delta, deltaGrad as tf.Tensor, { norm: o.norm, stepSize: o.stepSize, epsilon: radius });
+        const { loss, deltaGrad, logits } = probe(ctx, { delta, wrtDelta: true, training, keepLogits: o.earlyStop });
+        let next = ascentStep(ctx, delta, deltaGrad as tf.Tensor, step);
+        if (logits) {
+          const moved = next;
+          next = advanceWhereCorrect(logits, ctx.batch.y, delta, moved);
+          tf.dispose([moved, logits]);
+        }
         tf.dispose([loss, deltaGrad as tf.Tensor, delta]);
         delta = next;
       }

@@ -1,5 +1,5 @@
 import {
-  clipLinf, createRng, defineStrategy, mixSeed, normalizeLinf, normalizedAscent, probe, randomNormal, scaledAdd,
+  clipLinf, createRng, defineStrategy, epsilonScaleOf, mixSeed, normalizeLinf, normalizedAscent, probe, randomNormal, scaledAdd,
   type GradMap,
   type PerturbationStrategy, type StepContext,
 } from '@advtrain/core';
@@ -52,6 +52,9 @@ export function smartRegularizer(options: Partial<SmartRegularizerOptions> = {})
     },
     init: (ctx) => ({ seed: mixSeed(ctx.seed, SALT) }),
     innerMax(ctx, state) {
+      // An ε ramp scales the noise, the steps and the radius (the mt-dnn form's unit per-token norm too).
+      const s = epsilonScaleOf(ctx);
+      const [noiseScale, stepSize, epsilon] = [o.noiseScale * s, o.stepSize * s, o.epsilon * s];
       const siteMask = ctx.view.siteMask(ctx.batch);
       const tokens = siteMask ? tf.expandDims(siteMask, -1) : tf.scalar(1);
       // probe's results are kept (they outlive its scope), so this step frees them itself.
@@ -59,8 +62,8 @@ export function smartRegularizer(options: Partial<SmartRegularizerOptions> = {})
       const clean = target.logits as tf.Tensor;
       target.loss.dispose();
       const shape = ctx.view.siteShape(ctx.batch);
-      let nu = tf.mul(randomNormal(createRng(mixSeed(state.seed, ctx.step)), shape, 0, o.noiseScale)[0], tokens);
-      if (paper) nu = clipLinf(nu, o.epsilon);
+      let nu = tf.mul(randomNormal(createRng(mixSeed(state.seed, ctx.step)), shape, 0, noiseScale)[0], tokens);
+      if (paper) nu = clipLinf(nu, epsilon);
       let finite = tf.scalar(true, 'bool');
       const token = { scope: 'token' as const, guard: o.guard, guardMode: 'add' as const };
       for (let k = 0; k < o.steps; k++) {
@@ -70,9 +73,9 @@ export function smartRegularizer(options: Partial<SmartRegularizerOptions> = {})
         // x · 0 is NaN exactly when x is NaN or ±Inf; no IsFinite kernel (missing on wasm) and no read-back.
         finite = tf.logicalAnd(finite, tf.equal(tf.sum(tf.mul(g, 0)), 0));
         nu = paper
-          ? clipLinf(normalizedAscent(nu, g, o.stepSize, { norm: 'linf', ...token }), o.epsilon)
-          : normalizeLinf(scaledAdd(nu, g, o.stepSize), token);
-        nu = tf.mul(nu, tokens);
+          ? clipLinf(normalizedAscent(nu, g, stepSize, { norm: 'linf', ...token }), epsilon)
+          : normalizeLinf(scaledAdd(nu, g, stepSize), token);
+        nu = tf.mul(nu, s === 1 || paper ? tokens : tf.mul(tokens, s));
       }
       clean.dispose();
       const delta = tf.where(tf.broadcastTo(finite, nu.shape), nu, tf.zerosLike(nu));

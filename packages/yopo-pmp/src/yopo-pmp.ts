@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  accumulateGrads, ascentStep, assertArgument, clampKeepsRange, createRng, defineStrategy,
+  accumulateGrads, ascentStep, assertArgument, clampKeepsRange, createRng, defineStrategy, epsilonScaleOf,
   l2AscentStep, maskedUniformInit, probe, probeLayerOne, randomUniform,
   type GradMap, type PerturbationStrategy, type RngState, type StepContext,
 } from '@advtrain/core';
@@ -45,7 +45,10 @@ export function yopoPmp(options: Partial<YopoPmpOptions> = {}): PerturbationStra
       passesPerBatch: nlp ? { full: m + 1, layerOne: m * n } : { full: m, layerOne: m * n + 1 },
     },
     init: (ctx) => ({ rng: createRng(ctx.seed ^ 0x1090) }),
-    innerMax: (ctx, state) => (nlp ? nlpStep(ctx, state, o) : imageStep(ctx, state, o)),
+    innerMax(ctx, state) {
+      const so = scaled(o, epsilonScaleOf(ctx));
+      return nlp ? nlpStep(ctx, state, so) : imageStep(ctx, state, so);
+    },
     outerMin: (_ctx, inner) => ({ loss: inner.loss as tf.Scalar, grads: inner.grads as GradMap, state: inner.state }),
     async serializeState(state) {
       return { rng: state.rng };
@@ -57,6 +60,12 @@ export function yopoPmp(options: Partial<YopoPmpOptions> = {}): PerturbationStra
       return { rng };
     },
   });
+}
+
+/** The options with every radius and step size multiplied by the step's ε scale. */
+function scaled(o: YopoPmpOptions, s: number): YopoPmpOptions {
+  if (s === 1) return o;
+  return { ...o, epsilon: o.epsilon * s, stepSize: o.stepSize * s, initMagnitude: o.initMagnitude * s };
 }
 
 /** Adds the layer-one gradients `extra` into the running sum, in place for θ0's keys only. */
