@@ -111,7 +111,8 @@ export async function fit(trainer: Trainer, data: Dataset, options: FitOptions):
     let count = 0;
     for (const batch of epochBatches(data, epoch, batchOptions)) {
       const t0 = performance.now();
-      const report = await trainer.trainStep(batch);
+      // The position drives the trainer's learning-rate and ε schedules, if it has any.
+      const report = await trainer.trainStep(batch, { epoch, index: count, batchesPerEpoch: perEpoch });
       trainMs += performance.now() - t0;
       sum += report.loss;
       count += 1;
