@@ -9,6 +9,16 @@ export {
   type RobustnessReportOptions,
 } from './accuracy.js';
 export { gradientMaskingWarnings, type MaskingEvidence, type MaskingWarning } from './warnings.js';
+export { dlrLoss, targetedDlrLoss } from './dlr-loss.js';
+export { apgdAttack, resolveApgd, type ApgdOptions } from './apgd.js';
+export { fabAttack, resolveFab, type FabOptions } from './fab.js';
+export { squareAttack, resolveSquare, type SquareOptions } from './square.js';
+export type { SuiteAttackResult } from './rows.js';
+export type { ProgressStream } from './attack-progress.js';
+export {
+  AUTO_ATTACK_NAMES, AUTO_ATTACK_VERSIONS, autoAttack, resolveAutoAttack,
+  type AutoAttackName, type AutoAttackOptions, type AutoAttackResult,
+} from './auto-attack.js';
 export {
   CatastrophicOverfittingMonitor, type EpochHookInfo, type OverfittingCheck, type OverfittingOptions,
 } from './overfitting.js';
