@@ -2,11 +2,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ModelView } from '@advtrain/core';
 import { fgsmOptions, inferenceLogits, pgdAttack, resolveAttack, type AttackOptions } from './attack.js';
 import { correctMask, minibatches, type EvalData } from './data.js';
+import { createAttackProgress, progressStream, type ProgressStream } from './attack-progress.js';
 import { gradientMaskingWarnings, type MaskingWarning } from './warnings.js';
 
 export interface EvalOptions {
   /** Minibatch size when `data` is one whole-set batch. Default 256. */
   readonly batchSize?: number;
+  /** A progress bar: `true` for stdout, a stream, or `false` (default) for none. */
+  readonly progress?: boolean | ProgressStream;
 }
 
 export interface AccuracyResult {
@@ -15,24 +18,28 @@ export interface AccuracyResult {
   readonly total: number;
 }
 
-async function tally(view: ModelView, data: EvalData, options: EvalOptions,
+async function tally(data: EvalData, options: EvalOptions, label: string,
   correctOf: (batch: Parameters<ModelView['forward']>[0]) => Promise<tf.Tensor>): Promise<AccuracyResult> {
   let correct = 0;
   let total = 0;
+  const size = (data as { x?: tf.Tensor }).x?.shape?.[0] ?? null;
+  const progress = createAttackProgress(progressStream(options.progress ?? false), label);
   for await (const batch of minibatches(data, options.batchSize ?? 256)) {
     const c = await correctOf(batch);
     const values = await c.data();
     c.dispose();
     for (const v of values) correct += v;
     total += values.length;
+    progress.update(total, size, label, correct / total);
   }
-  void view;
-  return { accuracy: total ? correct / total : NaN, correct, total };
+  const accuracy = total ? correct / total : NaN;
+  progress.finish(`${correct}/${total} = ${(100 * accuracy).toFixed(2)} %`);
+  return { accuracy, correct, total };
 }
 
 /** Accuracy on unperturbed inputs, in inference mode. */
 export async function cleanAccuracy(view: ModelView, data: EvalData, options: EvalOptions = {}): Promise<AccuracyResult> {
-  return tally(view, data, options, async (batch) => tf.tidy(() => {
+  return tally(data, options, 'clean', async (batch) => tf.tidy(() => {
     const logits = inferenceLogits(view, batch);
     return correctMask(logits, batch.y);
   }));
@@ -47,14 +54,14 @@ export interface RobustResult extends AccuracyResult {
 export function describeAttack(options: AttackOptions): string {
   const a = resolveAttack(options);
   const name = a.steps === 1 && !a.randomStart && a.stepSize === a.epsilon ? 'fgsm' : `pgd-${a.steps}`;
-  return `${name} ${a.norm} ε=${a.epsilon}${a.restarts > 1 ? ` restarts=${a.restarts}` : ''}`;
+  return `${name} ${a.norm} ε=${a.epsilon}${a.restarts > 1 ? ` restarts=${a.restarts}` : ''}${a.earlyStop ? ' early-stop' : ''}`;
 }
 
 /** Accuracy under PGD (or FGSM, via {@link fgsmOptions}); per-example worst case over restarts. */
 export async function robustAccuracy(view: ModelView, data: EvalData,
   attack: AttackOptions, options: EvalOptions = {}): Promise<RobustResult> {
   resolveAttack(attack);
-  const result = await tally(view, data, options, async (batch) => {
+  const result = await tally(data, options, describeAttack(attack), async (batch) => {
     const { delta, correct } = await pgdAttack(view, batch, attack);
     delta.dispose();
     return correct;

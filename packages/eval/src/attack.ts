@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  PassCounter, ascentDirection, checkOptions, clampToRange, createRng, defaultLoss, exampleCrossEntropy, mixSeed,
+  PassCounter, advanceWhereCorrect, ascentDirection, checkOptions, clampToRange, createRng, defaultLoss, exampleCrossEntropy, mixSeed,
   probe, projectToBall, randomUniform, type Batch, type ExampleLossFn, type ModelView, type PassCount,
   type StepContext,
 } from '@advtrain/core';
@@ -24,20 +24,27 @@ export interface AttackOptions {
   readonly seed?: number;
   /** Per-example loss the attack ascends. Default softmax cross-entropy. */
   readonly loss?: ExampleLossFn;
+  /**
+   * Per-example early stop: a step moves δ only for the examples still
+   * classified correctly at the current δ, so an example keeps the first δ that
+   * fools the model (locuslab/fast_adversarial `MNIST/evaluate_mnist.py`). A
+   * restart is skipped once every example of the batch is broken. Default false.
+   */
+  readonly earlyStop?: boolean;
 }
 
 export type ResolvedAttack = Required<AttackOptions>;
 
 const ATTACK_DEFAULTS = {
   epsilon: undefined as unknown as number, norm: 'linf' as 'linf' | 'l2', steps: 20, stepSize: -1, restarts: 1,
-  randomStart: true, seed: 0, loss: exampleCrossEntropy,
+  randomStart: true, seed: 0, loss: exampleCrossEntropy, earlyStop: false,
 };
 
 /** Validates attack options and fills defaults; messages name the option and the value received. */
 export function resolveAttack(options: AttackOptions): ResolvedAttack {
   const c = checkOptions(PKG, options, ATTACK_DEFAULTS)
     .nonNegative('epsilon').oneOf('norm', ['linf', 'l2']).integer('steps', { min: 1 })
-    .integer('restarts', { min: 1 }).boolean('randomStart').integerSeed('seed');
+    .integer('restarts', { min: 1 }).boolean('randomStart').integerSeed('seed').boolean('earlyStop');
   if (c.isSet('stepSize')) c.positive('stepSize');
   if (typeof c.values.loss !== 'function') c.fail('loss', 'a function (logits, batch) => per-example loss');
   const v = c.done();
@@ -110,16 +117,24 @@ export async function pgdAttack(view: ModelView, batch: Batch, options: AttackOp
   let bestWrong: tf.Tensor | null = null;
   let bestLoss: tf.Tensor | null = null;
   for (let r = 0; r < a.restarts; r++) {
+    if (a.earlyStop && bestWrong && (await allBroken(bestWrong))) break;
     let delta = a.epsilon === 0 ? tf.fill(view.siteShape(batch), 0)
       : a.randomStart ? randomStart(view, batch, a, r) : tf.fill(view.siteShape(batch), 0);
     delta = replace(delta, constrain(view, batch, delta, a, mask));
     for (let k = 0; a.epsilon > 0 && k < a.steps; k++) {
-      const { loss, deltaGrad } = probe(ctx, { delta, wrtDelta: true, training: false, objective, preserveStatistics: true });
+      const { loss, deltaGrad, logits } = probe(ctx, {
+        delta, wrtDelta: true, training: false, objective, preserveStatistics: true, keepLogits: a.earlyStop });
       const g = deltaGrad as tf.Tensor;
       const stepped = tf.tidy(() => tf.add(delta, tf.mul(ascentDirection(g, a.norm), a.stepSize)));
       tf.dispose([loss, g]);
-      delta = replace(delta, constrain(view, batch, stepped, a, mask));
+      let next = constrain(view, batch, stepped, a, mask);
       stepped.dispose();
+      if (logits) {
+        const moved = next;
+        next = advanceWhereCorrect(logits, batch.y, delta, moved);
+        tf.dispose([moved, logits]);
+      }
+      delta = replace(delta, next);
     }
     passes.record('forward');
     const logits = inferenceLogits(view, batch, delta);
@@ -141,6 +156,14 @@ export async function pgdAttack(view: ModelView, batch: Batch, options: AttackOp
 }
 
 interface Candidate { delta: tf.Tensor; wrong: tf.Tensor; loss: tf.Tensor }
+
+/** True when every example is already misclassified (one asynchronous read). */
+async function allBroken(wrong: tf.Tensor): Promise<boolean> {
+  const min = tf.min(wrong);
+  const value = (await min.data())[0] as number;
+  min.dispose();
+  return value === 1;
+}
 
 /** Per example: the candidate that misclassifies, else the one with the higher loss. */
 function worstCase(a: Candidate, b: Candidate): Candidate {

@@ -53,10 +53,5 @@ export async function* minibatches(data: EvalData, batchSize: number): AsyncGene
   }
 }
 
-/** Class indices [B] from logits and labels (indices or one-hot). */
-export function correctMask(logits: tf.Tensor, y: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => {
-    const labels = y.rank === logits.rank - 1 ? tf.cast(y, 'int32') : tf.argMax(y, -1);
-    return tf.cast(tf.equal(tf.argMax(logits, -1), labels), 'float32');
-  });
-}
+/** 1 where the prediction equals the label (core's `correctMask`, for eval's callers). */
+export { correctMask } from '@advtrain/core';

@@ -22,3 +22,7 @@ export {
 export {
   CatastrophicOverfittingMonitor, type EpochHookInfo, type OverfittingCheck, type OverfittingOptions,
 } from './overfitting.js';
+export {
+  EVALUATION_PROTOCOLS, PGD_40_MADRY_MNIST, PGD_50_10_MNIST, evaluateProtocol,
+  type EvaluationProtocol, type ProtocolResult,
+} from './protocols.js';
