@@ -83,8 +83,13 @@ async function apgdRun(view: ModelView, batch: Batch, a: ResolvedApgd, loss: Exa
       logits?.dispose();
       logits = r.logits as tf.Tensor;
       const g = r.deltaGrad as tf.Tensor;
-      grad = grad ? tf.tidy(() => tf.add(grad as tf.Tensor, g)) : g;
-      if (grad !== g) g.dispose();
+      if (grad) {
+        const sum: tf.Tensor = tf.add(grad, g);
+        tf.dispose([grad, g]);
+        grad = sum;
+      } else {
+        grad = g;
+      }
     }
     const avg = a.eotIterations === 1 ? grad as tf.Tensor : tf.tidy(() => tf.div(grad as tf.Tensor, a.eotIterations));
     if (avg !== grad) (grad as tf.Tensor).dispose();

@@ -102,6 +102,14 @@ function runOne(name: AutoAttackName, view: ModelView, batch: Batch, a: Resolved
   return squareAttack(view, batch, { ...base, queries: a.queries });
 }
 
+/** The DLR losses need 3 (untargeted) or 4 (targeted) classes; checked before any attack runs. */
+function checkClasses(classes: number, a: Resolved, options: AutoAttackOptions): void {
+  const needs = a.attacks.includes('apgd-t') ? 4 : a.attacks.includes('apgd-dlr') ? 3 : 2;
+  if (classes >= needs) return;
+  checkOptions(PKG, options, AUTO_DEFAULTS).fail('version', `a list without ${needs === 4 ? "'apgd-t'" : "'apgd-dlr'"} for a model with ${classes} classes`,
+    `The ${needs === 4 ? 'targeted ' : ''}DLR loss needs at least ${needs} classes; for example version: ['apgd-ce', 'fab-t', 'square'].`);
+}
+
 /** Breaks an attack claims are checked again: misclassified at clamp(x + δ) and ‖δ‖ ≤ ε. */
 async function confirmBroken(view: ModelView, batch: Batch, delta: tf.Tensor, a: Resolved): Promise<Uint8Array> {
   const [ok, size] = tf.tidy(() => {
@@ -135,7 +143,11 @@ export async function autoAttack(view: ModelView, data: EvalData, options: AutoA
   let clean = 0;
   let batchNo = 0;
   for await (const batch of minibatches(data, a.batchSize)) {
-    const okT = tf.tidy(() => correctMask(inferenceLogits(view, batch), batch.y));
+    const okT = tf.tidy(() => {
+      const logits = inferenceLogits(view, batch);
+      if (batchNo === 0) checkClasses(logits.shape[logits.rank - 1] as number, a, options);
+      return correctMask(logits, batch.y);
+    });
     const flags = Uint8Array.from(await okT.data());
     okT.dispose();
     const by: Array<AutoAttackName | 'clean' | null> = Array.from(flags, (v) => (v ? null : 'clean'));

@@ -20,4 +20,17 @@ describe('gradientMaskingWarnings', () => {
     }).map((w) => w.code);
     expect(codes).toEqual(['NOT_MONOTONE_IN_EPSILON', 'NOT_MONOTONE_IN_STEPS', 'FGSM_STRONGER_THAN_PGD', 'ROBUST_ABOVE_CLEAN']);
   });
+
+  it('compares AutoAttack with PGD: a gap over 5 points and Square-only breaks are flagged, small ones are not', () => {
+    const brokenBy = [...Array(90).fill(null), ...Array(8).fill('apgd-ce'), 'square', 'clean'];
+    const quiet = gradientMaskingWarnings({ autoAttack: { epsilon: 0.3, accuracy: 0.9, pgdAccuracy: 0.93, brokenBy } });
+    expect(quiet).toEqual([]);
+    const loud = gradientMaskingWarnings({
+      epsilonCurve: [{ epsilon: 0.3, accuracy: 0.97 }],
+      autoAttack: { epsilon: 0.3, accuracy: 0.9, brokenBy: [...brokenBy.slice(0, 97), 'square', 'square', 'square'] },
+    });
+    expect(loud.map((w) => w.code)).toEqual(['AUTOATTACK_BELOW_PGD', 'SQUARE_BEATS_GRADIENT']);
+    expect(loud[0]?.message).toMatch(/AutoAttack accuracy 90\.0 % is 7\.0 % below PGD accuracy 97\.0 %/);
+    expect(loud[1]?.message).toMatch(/Square attack broke 3 of 100 examples \(3\.0 %\)/);
+  });
 });

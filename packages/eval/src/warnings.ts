@@ -1,6 +1,7 @@
 /** A sign that robust accuracy may be overstated (gradient masking or a too-weak attack). */
 export interface MaskingWarning {
-  readonly code: 'NOT_MONOTONE_IN_EPSILON' | 'NOT_MONOTONE_IN_STEPS' | 'FGSM_STRONGER_THAN_PGD' | 'ROBUST_ABOVE_CLEAN';
+  readonly code: 'NOT_MONOTONE_IN_EPSILON' | 'NOT_MONOTONE_IN_STEPS' | 'FGSM_STRONGER_THAN_PGD' | 'ROBUST_ABOVE_CLEAN'
+    | 'AUTOATTACK_BELOW_PGD' | 'SQUARE_BEATS_GRADIENT';
   readonly message: string;
 }
 
@@ -14,6 +15,19 @@ export interface MaskingEvidence {
   readonly stepCurve?: ReadonlyArray<{ steps: number; accuracy: number }>;
   /** Accuracy differences up to this are noise. Default 0.005. */
   readonly tolerance?: number;
+  /** An AutoAttack run (see `autoAttack`), compared with PGD at the same ε. */
+  readonly autoAttack?: {
+    readonly epsilon: number;
+    readonly accuracy: number;
+    /** PGD accuracy at this ε; taken from `epsilonCurve` when omitted. */
+    readonly pgdAccuracy?: number;
+    /** Per example, the attack that broke it (`AutoAttackResult.brokenBy`). */
+    readonly brokenBy?: ReadonlyArray<string | null>;
+  };
+  /** PGD above AutoAttack by more than this is reported. Default 0.05. */
+  readonly autoAttackGap?: number;
+  /** Square breaking more than this fraction of the examples the gradient attacks left is reported. Default 0.01. */
+  readonly squareTolerance?: number;
 }
 
 const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
@@ -57,6 +71,30 @@ export function gradientMaskingWarnings(evidence: MaskingEvidence): MaskingWarni
           message: `@advtrain/eval: accuracy under attack at ε = ${p.epsilon} (${pct(p.accuracy)}) exceeds clean accuracy (${pct(evidence.clean)}); the attack is broken.` });
       }
     }
+  }
+  out.push(...autoAttackWarnings(evidence, eps));
+  return out;
+}
+
+/**
+ * PGD well above AutoAttack, or Square (which reads no gradient) breaking
+ * examples that every gradient attack left standing, means the gradients
+ * mislead the attacks: gradient masking (Croce & Hein 2020, Athalye et al. 2018).
+ */
+function autoAttackWarnings(evidence: MaskingEvidence, eps: ReadonlyArray<{ epsilon: number; accuracy: number }>): MaskingWarning[] {
+  const aa = evidence.autoAttack;
+  if (!aa) return [];
+  const out: MaskingWarning[] = [];
+  const pgd = aa.pgdAccuracy ?? eps.find((e) => e.epsilon === aa.epsilon)?.accuracy;
+  if (pgd !== undefined && pgd - aa.accuracy > (evidence.autoAttackGap ?? 0.05)) {
+    out.push({ code: 'AUTOATTACK_BELOW_PGD',
+      message: `@advtrain/eval: at ε = ${aa.epsilon} AutoAttack accuracy ${pct(aa.accuracy)} is ${pct(pgd - aa.accuracy)} below PGD accuracy ${pct(pgd)}; PGD is being misled, likely by gradient masking. Report the AutoAttack number.` });
+  }
+  const by = aa.brokenBy ?? [];
+  const bySquare = by.filter((b) => b === 'square').length;
+  if (by.length > 0 && bySquare / by.length > (evidence.squareTolerance ?? 0.01)) {
+    out.push({ code: 'SQUARE_BEATS_GRADIENT',
+      message: `@advtrain/eval: at ε = ${aa.epsilon} the gradient-free Square attack broke ${bySquare} of ${by.length} examples (${pct(bySquare / by.length)}) that every gradient attack left standing; the gradients are uninformative, likely gradient masking.` });
   }
   return out;
 }
