@@ -1,5 +1,5 @@
 import { AdvtrainError, type ModelView } from '@advtrain/core';
-import { cleanAccuracy, robustAccuracy, type AttackOptions, type EvalData } from '@advtrain/eval';
+import { autoAttack, cleanAccuracy, robustAccuracy, type AttackOptions, type AutoAttackOptions, type EvalData } from '@advtrain/eval';
 import { saveCheckpoint } from './checkpoint-file.js';
 import { PKG } from './dataset.js';
 import type { Callback, EpochInfo } from './fit.js';
@@ -13,14 +13,27 @@ export function evaluateEachEpoch(evaluate: (epoch: number, info: EpochInfo) => 
   };
 }
 
+/** AutoAttack settings of {@link robustEvaluation}; ε and the norm default to the PGD attack's. */
+export type AutoAttackMetricOptions = Omit<AutoAttackOptions, 'epsilon' | 'norm' | 'batchSize'>
+  & { readonly epsilon?: number; readonly norm?: 'linf' | 'l2' };
+
 /**
  * Per-epoch clean and robust accuracy on held-out data, as metrics
- * `cleanAccuracy` and `robustAccuracy` (PGD from @advtrain/eval).
+ * `cleanAccuracy` and `robustAccuracy` (PGD from @advtrain/eval). With
+ * `autoAttack` (true, or AutoAttack options) it also records
+ * `autoAttackAccuracy`: the standard AutoAttack suite at the same ε and norm,
+ * without a progress bar unless asked. It costs far more than PGD, so use a
+ * small held-out set.
  */
-export function robustEvaluation(view: ModelView, data: EvalData, attack: AttackOptions, options: { batchSize?: number } = {}): Callback {
+export function robustEvaluation(view: ModelView, data: EvalData, attack: AttackOptions,
+  options: { batchSize?: number; autoAttack?: boolean | AutoAttackMetricOptions } = {}): Callback {
+  const { autoAttack: suite, ...rest } = options;
+  const suiteOptions = suite ? (suite === true ? {} : suite) : null;
   return evaluateEachEpoch(async () => ({
-    cleanAccuracy: (await cleanAccuracy(view, data, options)).accuracy,
-    robustAccuracy: (await robustAccuracy(view, data, attack, options)).accuracy,
+    cleanAccuracy: (await cleanAccuracy(view, data, rest)).accuracy,
+    robustAccuracy: (await robustAccuracy(view, data, attack, rest)).accuracy,
+    ...(suiteOptions ? { autoAttackAccuracy: (await autoAttack(view, data, {
+      epsilon: attack.epsilon, norm: attack.norm ?? 'linf', progress: false, ...rest, ...suiteOptions })).accuracy } : {}),
   }));
 }
 
