@@ -23,6 +23,8 @@ export interface StepInfo {
   /** Cumulative training time, ms (evaluation and callbacks excluded). */
   readonly trainMs: number;
   readonly trainer: Trainer;
+  /** Asks the loop to stop after this step (the epoch still ends with its callbacks and checkpoint). */
+  stop(reason: string): void;
 }
 
 /** Lightning-style hooks; every one is optional. */
@@ -118,7 +120,11 @@ export async function fit(trainer: Trainer, data: Dataset, options: FitOptions):
       count += 1;
       steps += 1;
       progress?.step(epoch, count, perEpoch, sum / count);
-      for (const cb of o.callbacks) await cb.onStep?.(report, { epoch, stepInEpoch: count, batch, trainMs, trainer });
+      const stop = (reason: string): void => {
+        if (stoppedBy === 'epochs') { stoppedBy = 'callback'; stopReason = reason; }
+      };
+      for (const cb of o.callbacks) await cb.onStep?.(report, { epoch, stepInEpoch: count, batch, trainMs, trainer, stop });
+      if ((stoppedBy as FitResult['stoppedBy']) === 'callback') break;
       if (trainMs > budgetMs) {
         stoppedBy = 'time';
         stopReason = `${PKG}: wall-clock budget of ${o.minutes} min reached after ${count}/${perEpoch} steps of epoch ${epoch + 1}.`;

@@ -8,3 +8,6 @@ export {
   CHECKPOINT_FORMAT, loadCheckpoint, restoreCheckpoint, saveCheckpoint, type CheckpointFile, type EpochRecord,
 } from './checkpoint-file.js';
 export { createProgress, type Progress, type ProgressStream } from './progress.js';
+export {
+  RobustnessMonitor, type MonitorCheck, type MonitorWarning, type RobustnessMonitorOptions,
+} from './robustness-monitor.js';
