@@ -9,7 +9,10 @@ export type AdvtrainErrorCode =
   | 'ADVTRAIN_INVALID_ARGUMENT'
   | 'ADVTRAIN_UNSUPPORTED'
   | 'ADVTRAIN_NO_GRADIENTS'
-  | 'ADVTRAIN_STATE_MISMATCH';
+  | 'ADVTRAIN_STATE_MISMATCH'
+  | 'ADVTRAIN_INVALID_BATCH'
+  | 'ADVTRAIN_NON_FINITE'
+  | 'ADVTRAIN_INVALID_CHECKPOINT';
 
 export class AdvtrainError extends Error {
   readonly code: AdvtrainErrorCode;

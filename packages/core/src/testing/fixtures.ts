@@ -56,6 +56,8 @@ export function linearFixture(options: { inputs?: number; classes?: number; batc
   const view = functionModel({
     variables: [w, b],
     validRange: [0, 1],
+    inputShape: [null, inputs],
+    classes,
     forward: (x) => tf.add(tf.matMul(x, w), b),
   });
   return {
@@ -76,6 +78,8 @@ export function mlpFixture(options: { inputs?: number; hidden?: number; classes?
   const view = functionModel({
     variables: [w1, b1, w2, b2],
     validRange: [0, 1],
+    inputShape: [null, inputs],
+    classes,
     layerOne: { variables: [w1, b1], forward: (x) => tf.relu(tf.add(tf.matMul(x, w1), b1)) },
     rest: (z) => tf.add(tf.matMul(z, w2), b2),
   });
@@ -102,6 +106,7 @@ export function embeddingFixture(options: { vocab?: number; seqLen?: number; hid
     variables: [table, w, b],
     padId: 0,
     hiddenSize: hidden,
+    classes,
     embed: (ids) => tf.tidy(() => {
       const flat = tf.oneHot(tf.reshape(tf.cast(ids, 'int32'), [-1]), vocab);
       return tf.reshape(tf.matMul(flat, table), [...ids.shape, hidden]);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { DropoutControl } from '../dropout.js';
 import { AdvtrainError } from '../errors.js';
+import { checkOptions } from '../options.js';
 import { forwardContext, injectCostate, perturbInput, preserving, tokenMask, uniqueVariables } from './shared.js';
 import type { Batch, ForwardContext, ForwardOptions, LayerOneSplit, ModelView } from './types.js';
 
@@ -21,6 +22,10 @@ export interface InputModelSpec extends CommonSpec {
   readonly rest?: Fn;
   /** Valid range of the input (e.g. [0, 1] for pixels); null for none. Default null. */
   readonly validRange?: readonly [number, number] | null;
+  /** Shape of x, batch dimension first (null for any size), e.g. [null, 784]; batches are checked against it. Default null. */
+  readonly inputShape?: readonly (number | null)[] | null;
+  /** Number of classes (logits), for label checks. Default null (learned from the first loss). */
+  readonly classes?: number | null;
 }
 
 /** A text model perturbed at the output of its embedding lookup. */
@@ -34,6 +39,8 @@ export interface EmbeddingModelSpec extends CommonSpec {
   readonly hiddenSize?: number;
   /** Token id of padding, used for the mask when the batch has none. Default null (all tokens real). */
   readonly padId?: number | null;
+  /** Number of classes (logits), for label checks. Default null (learned from the first loss). */
+  readonly classes?: number | null;
 }
 
 /**
@@ -45,6 +52,7 @@ export interface EmbeddingModelSpec extends CommonSpec {
  * ```
  */
 export function functionModel(spec: InputModelSpec | EmbeddingModelSpec): ModelView {
+  checkSpec(spec);
   const variables = uniqueVariables('functionModel()',
     Array.isArray(spec.variables) ? spec.variables : Object.values(spec.variables));
   const stats = spec.statistics ?? [];
@@ -52,6 +60,39 @@ export function functionModel(spec: InputModelSpec | EmbeddingModelSpec): ModelV
   const preservingStatistics = <T>(fn: () => T): T => preserving(stats, fn);
   if (spec.site === 'embedding') return embeddingView(spec, variables, dropout, preservingStatistics);
   return inputView(spec, variables, dropout, preservingStatistics);
+}
+
+const PKG = '@advtrain/core: functionModel()';
+const COMMON = { variables: undefined, statistics: undefined, classes: null };
+const INPUT_DEFAULTS = { ...COMMON, site: 'input', forward: undefined, layerOne: undefined, rest: undefined, validRange: null, inputShape: null };
+const EMBEDDING_DEFAULTS = { ...COMMON, site: 'embedding', embed: undefined, head: undefined, hiddenSize: undefined, padId: null };
+
+/** Checks the spec like strategy options: unknown keys (with a suggestion), types and the valid range's order. */
+function checkSpec(spec: unknown): void {
+  const embedding = typeof spec === 'object' && spec !== null && (spec as { site?: unknown }).site === 'embedding';
+  const c = checkOptions<Record<string, unknown>>(PKG, spec, embedding ? EMBEDDING_DEFAULTS : INPUT_DEFAULTS).oneOf('site', ['input', 'embedding']);
+  const v = c.values;
+  const isVariable = (x: unknown) => x instanceof tf.Variable;
+  const vars = v['variables'];
+  if (!(Array.isArray(vars) ? vars.every(isVariable) : typeof vars === 'object' && vars !== null && Object.values(vars).every(isVariable))) {
+    c.fail('variables', 'an array (or a record) of tf.Variable');
+  }
+  if (v['classes'] !== null) c.integer('classes', { min: 1 });
+  const fn = (name: string) => { if (v[name] !== undefined && typeof v[name] !== 'function') c.fail(name, 'a function'); };
+  if (embedding) {
+    ['embed', 'head'].forEach(fn);
+    if (typeof v['embed'] !== 'function') c.fail('embed', 'a function (ids) => embeddings');
+    if (typeof v['head'] !== 'function') c.fail('head', 'a function (embeddings, ctx) => logits');
+    if (v['hiddenSize'] !== undefined) c.integer('hiddenSize', { min: 1 });
+    if (v['padId'] !== null) c.integer('padId', { min: 0 });
+    return;
+  }
+  ['forward', 'rest'].forEach(fn);
+  c.range('validRange');
+  const shape = v['inputShape'];
+  if (shape !== null && !(Array.isArray(shape) && shape.length >= 1 && shape.every((d) => d === null || (Number.isInteger(d) && d > 0)))) {
+    c.fail('inputShape', 'null or a shape such as [null, 784] (null for any size)');
+  }
 }
 
 function inputView(spec: InputModelSpec, variables: tf.Variable[], dropout: DropoutControl,
@@ -77,6 +118,8 @@ function inputView(spec: InputModelSpec, variables: tf.Variable[], dropout: Drop
     dropout,
     layerOne,
     preservingStatistics,
+    inputShape: spec.inputShape ?? null,
+    classes: spec.classes ?? null,
     siteShape: (batch: Batch) => [...batch.x.shape],
     siteMask: () => null,
     forward(batch, delta, options: ForwardOptions = {}) {
@@ -109,6 +152,7 @@ function embeddingView(spec: EmbeddingModelSpec, variables: tf.Variable[], dropo
     dropout,
     layerOne: null,
     preservingStatistics,
+    classes: spec.classes ?? null,
     siteShape(batch) {
       if (hidden === null) {
         const e = spec.embed(batch.x);

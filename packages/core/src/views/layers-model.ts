@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { DropoutControl } from '../dropout.js';
 import { AdvtrainError, describeValue } from '../errors.js';
+import { checkOptions } from '../options.js';
 import { injectCostate, perturbInput, preserving, tokenMask, uniqueVariables } from './shared.js';
 import type { Batch, ForwardOptions, LayerOneSplit, ModelView } from './types.js';
 
@@ -21,6 +22,9 @@ export interface LayerLike {
 }
 export interface LayersModelLike {
   readonly layers: readonly LayerLike[];
+  /** Symbolic inputs and outputs (shapes with null batch dimensions), when the model has them. */
+  readonly inputs?: ReadonlyArray<{ readonly shape: ReadonlyArray<number | null> }>;
+  readonly outputs?: ReadonlyArray<{ readonly shape: ReadonlyArray<number | null> }>;
   readonly trainableWeights: readonly LayerVariableLike[];
   readonly nonTrainableWeights: readonly LayerVariableLike[];
   apply(inputs: tf.Tensor | tf.Tensor[], kwargs?: Record<string, unknown>): unknown;
@@ -64,6 +68,8 @@ function single(t: tf.Tensor | tf.Tensor[]): tf.Tensor {
  * frozen masks work without changing the model.
  */
 export function layersModelView(model: LayersModelLike, options: LayersModelViewOptions = {}): ModelView {
+  checkModel(model);
+  options = checkViewOptions(options);
   const site = options.site ?? 'input';
   const variables = uniqueVariables('layersModelView()', model.trainableWeights.map((w) => w.read() as tf.Variable));
   const stats = model.nonTrainableWeights.map((w) => w.read() as tf.Variable);
@@ -99,12 +105,17 @@ export function layersModelView(model: LayersModelLike, options: LayersModelView
     },
   };
 
+  const input = model.inputs?.length === 1 ? model.inputs[0]?.shape : undefined;
+  const output = model.outputs?.length === 1 ? model.outputs[0]?.shape : undefined;
+  const classes = output && output.length >= 2 ? output[output.length - 1] : null;
   return {
     site,
     variables,
     validRange: range,
     dropout,
     layerOne,
+    inputShape: input ? [...input] : null,
+    classes: typeof classes === 'number' ? classes : null,
     preservingStatistics: (fn) => preserving(stats, fn),
     siteShape(batch: Batch) {
       if (!embedding) return [...batch.x.shape];
@@ -137,6 +148,34 @@ export function layersModelView(model: LayersModelLike, options: LayersModelView
       return run(training, patches, () => single(model.apply(input, { training }) as tf.Tensor | tf.Tensor[]));
     },
   };
+}
+
+const PKG = '@advtrain/core: layersModelView()';
+const VIEW_DEFAULTS: Record<keyof LayersModelViewOptions, unknown> = {
+  site: 'input', embeddingLayer: undefined, validRange: null, layerOne: undefined,
+};
+
+function checkModel(model: unknown): void {
+  const m = model as Partial<LayersModelLike> | null;
+  if (typeof m !== 'object' || m === null || !Array.isArray(m.layers) || typeof m.apply !== 'function'
+    || !Array.isArray(m.trainableWeights)) {
+    throw new AdvtrainError('ADVTRAIN_INVALID_ARGUMENT',
+      `${PKG}: the first argument must be a tf.LayersModel (received ${describeValue(model)}).`);
+  }
+}
+
+/** Unknown keys (with a suggestion), the site, and the valid range's order. */
+function checkViewOptions(options: unknown): LayersModelViewOptions {
+  const c = checkOptions(PKG, options, VIEW_DEFAULTS).oneOf('site', ['input', 'embedding']).range('validRange');
+  const v = c.values;
+  if (v.embeddingLayer !== undefined && typeof v.embeddingLayer !== 'string') c.fail('embeddingLayer', 'the name of an Embedding layer');
+  if (v.layerOne !== undefined && typeof v.layerOne !== 'string' && typeof v.layerOne !== 'number') {
+    c.fail('layerOne', 'a layer index or a layer name');
+  }
+  if (v.validRange !== null && v.site === 'embedding') {
+    c.fail('validRange', 'null for embedding sites', 'Token ids have no valid range; the perturbation is added to the embeddings.');
+  }
+  return options as LayersModelViewOptions ?? {};
 }
 
 function findEmbedding(model: LayersModelLike, name: string | undefined): LayerLike {

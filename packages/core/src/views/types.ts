@@ -50,6 +50,14 @@ export interface ModelView {
   readonly validRange: readonly [number, number] | null;
   /** Dropout control shared by every forward of this view. */
   readonly dropout: DropoutControl;
+  /**
+   * Shape of x for input sites, batch dimension first (null for any size),
+   * e.g. [null, 28, 28, 1]; batches are checked against it. Absent or null:
+   * the trainer takes the shape of the first batch that trains.
+   */
+  readonly inputShape?: readonly (number | null)[] | null;
+  /** Number of classes (logits), when known; labels are checked against it. */
+  readonly classes?: number | null;
   /** Shape of δ for this batch: x's shape for inputs, [B, T, H] for embeddings. */
   siteShape(batch: Batch): number[];
   /** Mask [B, T] (float 0/1) of real tokens for embedding sites; null for inputs. Caller disposes. */
