@@ -27,6 +27,11 @@ export interface ConformanceSpec<O> {
   readonly fixture?: FixtureName;
   /** Relative tolerance for the chain check. Default: backend float precision. */
   readonly tolerance?: number;
+  /**
+   * npm name of the strategy's package, which its error messages start with,
+   * e.g. `'@acme/vat'`. Default: `@advtrain/<name>`.
+   */
+  readonly packageName?: string;
 }
 
 type Factory<O> = (options?: O) => AnyStrategy;
@@ -66,7 +71,7 @@ async function trainRun(factory: Factory<unknown>, options: unknown, fixtureName
   return result;
 }
 
-function expectOptionError(fn: () => unknown, option: string, label: string): void {
+function expectOptionError(fn: () => unknown, option: string, label: string, pkg: string): void {
   try {
     fn();
   } catch (e) {
@@ -74,8 +79,10 @@ function expectOptionError(fn: () => unknown, option: string, label: string): vo
     check(err?.code === 'ADVTRAIN_INVALID_OPTION' || err?.code === 'ADVTRAIN_UNKNOWN_OPTION',
       () => `${label}: expected an option error, got ${String(e)}`);
     check(err.option === option, () => `${label}: error names option "${err.option}", expected "${option}"`);
-    check(err.message.startsWith('@advtrain/') && err.message.includes(`"${option}"`) && err.message.includes('received'),
-      () => `${label}: message must name the package, the option and the received value: ${err.message}`);
+    check(err.message.startsWith(`${pkg}:`),
+      () => `${label}: the message must start with the package name "${pkg}:" (set the kit's packageName option for a package outside @advtrain), but it is: ${err.message}`);
+    check(err.message.includes(`"${option}"`) && err.message.includes('received'),
+      () => `${label}: the message must name the option "${option}" and the value received, but it is: ${err.message}`);
     return;
   }
   throw new Error(`${label}: expected an error naming option "${option}", but nothing was thrown`);
@@ -121,6 +128,7 @@ export function conformanceCases<O>(factory: Factory<O>, spec: ConformanceSpec<O
   const make = factory as Factory<unknown>;
   const probeStrategy = factory(spec.options);
   const name = probeStrategy.name;
+  const pkg = spec.packageName ?? `@advtrain/${name}`;
   const fixtureName: FixtureName = spec.fixture ?? (probeStrategy.capabilities.sites.includes('input') ? 'mlp' : 'embedding');
   const cases: ConformanceCase[] = [];
   const add = (title: string, run: () => Promise<void>) => cases.push({ name: `${name}: ${title}`, run });
@@ -134,10 +142,10 @@ export function conformanceCases<O>(factory: Factory<O>, spec: ConformanceSpec<O
   });
   spec.valid?.forEach((options, i) => add(`valid option set #${i} is accepted`, async () => { factory(options); }));
   spec.invalid?.forEach(([options, option]) => add(`rejects invalid "${option}" (${JSON.stringify(options)})`, async () => {
-    expectOptionError(() => make(options), option, name);
+    expectOptionError(() => make(options), option, name, pkg);
   }));
   add('rejects unknown options with a suggestion', async () => {
-    expectOptionError(() => make({ notAnOption: 1 }), 'notAnOption', name);
+    expectOptionError(() => make({ notAnOption: 1 }), 'notAnOption', name, pkg);
   });
 
   add('δ stays in the declared ε-ball and x + δ in the valid range', async () => {
