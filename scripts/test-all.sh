@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs everything and runs every test: build, typecheck, the test suite on
-# cpu and wasm (and a subset on software WebGPU), and the packaging test.
+# Installs everything and runs every test: build, typecheck, the API reference
+# (TypeDoc, warnings are errors), the test suite on cpu and wasm (and a subset on
+# software WebGPU), and the packaging test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
@@ -17,6 +18,7 @@ fi
 pnpm install --frozen-lockfile
 pnpm run build
 pnpm run typecheck
+pnpm run docs   # API reference; fails on any TypeDoc warning (an export without a doc comment)
 TFJS_BACKENDS="$backends" pnpm run test
 bash scripts/pack-test.sh
 echo "advtrain: every test passed (backends: $backends)"
