@@ -9,5 +9,5 @@ export {
 } from './checkpoint-file.js';
 export { createProgress, type Progress, type ProgressStream } from './progress.js';
 export {
-  RobustnessMonitor, type MonitorCheck, type MonitorWarning, type RobustnessMonitorOptions,
+  RobustnessMonitor, judgeCheck, type MonitorCheck, type MonitorThresholds, type MonitorWarning, type RobustnessMonitorOptions,
 } from './robustness-monitor.js';

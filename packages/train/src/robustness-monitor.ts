@@ -39,8 +39,10 @@ export interface RobustnessMonitorOptions {
   readonly heldOut?: EvalData | null;
   /** Attack on the held-out data. Default: the minibatch check's PGD. */
   readonly heldOutAttack?: Omit<AttackOptions, 'epsilon'>;
-  /** Flag when FGSM accuracy exceeds PGD accuracy by more than this on the minibatch. Default 0.3. */
+  /** Flag when FGSM accuracy is at least `fgsmRobust` and exceeds PGD accuracy by more than this on the minibatch. Default 0.3. */
   readonly fgsmGap?: number;
+  /** FGSM accuracy from which the model counts as robust to FGSM. Default 0.7. */
+  readonly fgsmRobust?: number;
   /** Flag when minibatch PGD accuracy falls this far below its best so far. Default 0.2 (Wong et al.). */
   readonly collapse?: number;
   /** Flag when PGD accuracy exceeds clean accuracy by more than this. Default 0.05. */
@@ -55,11 +57,44 @@ export interface RobustnessMonitorOptions {
 
 const DEFAULTS = {
   epsilon: undefined as unknown as number, everySteps: 100, attack: {} as Omit<AttackOptions, 'epsilon'>, heldOut: null as EvalData | null,
-  heldOutAttack: null as Omit<AttackOptions, 'epsilon'> | null, fgsmGap: 0.3, collapse: 0.2, aboveClean: 0.05, stopOnFlag: true,
+  heldOutAttack: null as Omit<AttackOptions, 'epsilon'> | null, fgsmGap: 0.3, fgsmRobust: 0.7, collapse: 0.2, aboveClean: 0.05, stopOnFlag: true,
   restoreBest: true, onWarning: null as ((warning: MonitorWarning) => void) | null,
 };
 
 const pct = (v: number): string => `${(100 * v).toFixed(1)} %`;
+
+/** The thresholds {@link judgeCheck} applies. */
+export interface MonitorThresholds {
+  readonly epsilon: number;
+  readonly fgsmGap: number;
+  readonly fgsmRobust: number;
+  readonly collapse: number;
+  readonly aboveClean: number;
+}
+
+/**
+ * The warnings one monitor check raises, given the best minibatch PGD
+ * accuracy of the checks before it (−Infinity for none).
+ */
+export function judgeCheck(c: MonitorCheck, previousBest: number, t: MonitorThresholds): MonitorWarning[] {
+  const out: MonitorWarning[] = [];
+  const at = `step ${c.step}`;
+  const eps = `ε = ${t.epsilon}`;
+  // Early in training FGSM accuracy runs ahead of PGD accuracy; the failure is a model FGSM cannot break.
+  if (c.fgsm >= t.fgsmRobust && c.fgsm - c.pgd > t.fgsmGap) {
+    out.push({ step: c.step, kind: 'fgsm-not-pgd', message: `${PKG}: at ${at} the model is robust to FGSM (${pct(c.fgsm)}) but not to PGD `
+      + `(${pct(c.pgd)}) at ${eps} on the monitor batch: likely catastrophic overfitting of a single-step method, or gradient masking.` });
+  }
+  if (previousBest - c.pgd > t.collapse) {
+    out.push({ step: c.step, kind: 'pgd-collapse', message: `${PKG}: at ${at} PGD accuracy on the monitor batch fell from its best `
+      + `${pct(previousBest)} to ${pct(c.pgd)} at ${eps}: likely catastrophic overfitting.` });
+  }
+  if (c.pgd - c.clean > t.aboveClean) {
+    out.push({ step: c.step, kind: 'robust-above-clean', message: `${PKG}: at ${at} PGD accuracy (${pct(c.pgd)}) is above clean accuracy `
+      + `(${pct(c.clean)}) on the monitor batch: the attack is not finding the loss maximum, likely gradient masking.` });
+  }
+  return out;
+}
 
 /**
  * Watches adversarial training for the two ways it fails silently, and keeps
@@ -93,7 +128,7 @@ export class RobustnessMonitor implements Callback {
   constructor(view: ModelView, batch: Batch, options: RobustnessMonitorOptions) {
     const c = checkOptions(PKG, options, DEFAULTS).positive('epsilon').integer('everySteps', { min: 1 })
       .boolean('stopOnFlag').boolean('restoreBest');
-    for (const key of ['fgsmGap', 'collapse', 'aboveClean'] as const) {
+    for (const key of ['fgsmGap', 'fgsmRobust', 'collapse', 'aboveClean'] as const) {
       const v = c.values[key];
       if (!(typeof v === 'number' && v > 0 && v < 1)) c.fail(key, 'a number in (0, 1)');
     }
@@ -138,31 +173,12 @@ export class RobustnessMonitor implements Callback {
     this.checks.push(check);
     this.lastStep = step;
     if (heldOut !== null && (this.best === null || heldOut > this.best.heldOut)) this.keepBest(step, heldOut);
-    const warnings = this.judge(check, previousBest);
+    const warnings = judgeCheck(check, previousBest, this.o);
     for (const w of warnings) {
       this.warnings.push(w);
       this.o.onWarning?.(w);
     }
     return { check, warnings };
-  }
-
-  private judge(c: MonitorCheck, previousBest: number): MonitorWarning[] {
-    const out: MonitorWarning[] = [];
-    const at = `step ${c.step}`;
-    const eps = `ε = ${this.o.epsilon}`;
-    if (c.fgsm - c.pgd > this.o.fgsmGap) {
-      out.push({ step: c.step, kind: 'fgsm-not-pgd', message: `${PKG}: at ${at} the model is robust to FGSM (${pct(c.fgsm)}) but not to PGD `
-        + `(${pct(c.pgd)}) at ${eps} on the monitor batch: likely catastrophic overfitting of a single-step method, or gradient masking.` });
-    }
-    if (previousBest - c.pgd > this.o.collapse) {
-      out.push({ step: c.step, kind: 'pgd-collapse', message: `${PKG}: at ${at} PGD accuracy on the monitor batch fell from its best `
-        + `${pct(previousBest)} to ${pct(c.pgd)} at ${eps}: likely catastrophic overfitting.` });
-    }
-    if (c.pgd - c.clean > this.o.aboveClean) {
-      out.push({ step: c.step, kind: 'robust-above-clean', message: `${PKG}: at ${at} PGD accuracy (${pct(c.pgd)}) is above clean accuracy `
-        + `(${pct(c.clean)}) on the monitor batch: the attack is not finding the loss maximum, likely gradient masking.` });
-    }
-    return out;
   }
 
   private async minibatchAccuracy(attack: AttackOptions | null): Promise<number> {
