@@ -24,6 +24,14 @@ for dir in packages/*/; do
 done
 echo "pack test: ${packages[*]}"
 
+# Package READMEs are read on npm: links must be absolute.
+for pkg in "${packages[@]}"; do
+  if grep -nE '\]\((\.\.?/|docs/|src/)' "packages/$pkg/README.md"; then
+    echo "pack test: packages/$pkg/README.md has relative links; use https://github.com/advtrain/advtrain/blob/main/..." >&2
+    exit 1
+  fi
+done
+
 for pkg in "${packages[@]}"; do
   (cd "packages/$pkg" && pnpm pack --pack-destination "$tarballs" >"$work/pack.log" 2>&1) || { cat "$work/pack.log"; exit 1; }
 done

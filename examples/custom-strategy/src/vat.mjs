@@ -44,7 +44,7 @@ export function vat(options = {}) {
     },
     init: ({ seed }) => ({ rng: createRng(seed) }),
     innerMax(ctx, state) {
-      // 1. q = softmax(sg(f(x))): a forward pass only; batch statistics not updated (methods.md §8.6).
+      // 1. q = softmax(sg(f(x))): a forward pass only; batch statistics not updated (as vat_tf).
       const clean = probe(ctx, { keepLogits: true, preserveStatistics: true });
       const logQ = tf.logSoftmax(clean.logits);
       clean.logits.dispose(); // probe hands its outputs to the caller (tf.keep): free what we do not return

@@ -19,7 +19,7 @@ describe('vat: conformance kit', () => {
   })) it(c.name, c.run);
 });
 
-describe('vat: methods.md §15 oracles', () => {
+describe('vat: oracles (docs/writing-a-strategy.md)', () => {
   it('‖r_vadv‖₂ = ε for every example', async () => {
     const f = mlpFixture({ batchSize: 6 });
     const batch = f.batch(0);

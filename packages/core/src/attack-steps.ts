@@ -91,7 +91,7 @@ export interface AttackGradientRequest {
  * ∂L/∂δ for a one-step attack and, when `cleanWeight > 0`, the clean term
  * `cleanWeight·ℓ(clean)` with its parameter gradient. When the attack point is
  * the clean input and the objective is the task loss, both come from one
- * pass (methods.md §1.5, §2.1); otherwise the clean term takes a pass of its own.
+ * pass (FGSM and FGM share it this way); otherwise the clean term takes a pass of its own.
  */
 export function attackGradient(ctx: StepContext, request: AttackGradientRequest = {}): { deltaGrad: tf.Tensor; clean: LossTerm } {
   const { delta = null, objective = null, cleanWeight = 0 } = request;

@@ -31,7 +31,7 @@ export interface Capabilities {
   readonly needsLayerOne: boolean;
   /** Dropout policy of its passes. */
   readonly dropout: DropoutPolicy;
-  /** Full passes per minibatch by the method's own accounting (methods.md §12). */
+  /** Full passes per minibatch by the method's own accounting (docs/strategies/README.md, Cost in passes). */
   readonly passesPerBatch: { readonly full: number; readonly layerOne: number };
 }
 

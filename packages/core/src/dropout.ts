@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { mixSeed } from './random.js';
 
 /**
- * Dropout masks under the step's control (methods.md §0.4):
+ * Dropout masks under the step's control (docs/strategies/README.md, Dropout):
  * - `'frozen'`: every forward pass of one training step reuses the masks of
  *   the first pass (FreeLB); the next step draws new ones.
  * - `'fresh'`: every forward pass draws new masks (plain framework behaviour).

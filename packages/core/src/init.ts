@@ -3,7 +3,7 @@ import { reductionAxes } from './norms.js';
 import { randomUniform, type RngState } from './random.js';
 
 /**
- * FreeLB's masked random start (methods.md §6.3), shared by every method with
+ * FreeLB's masked random start (docs/strategies/freelb.md), shared by every method with
  * an NLP preset (FreeLB, PGD, FreeAT):
  * - `'l2'`: `δ₀ = U(−1, 1) ⊙ M · initMagnitude / sqrt(len_b · H)`, where
  *   `len_b · H` is the number of unmasked elements of example b, so

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { FUSED_KERNELS, runFused } from './fused-kernels.js';
 
 /**
- * Which axes a norm reduces over (methods.md §0.1):
+ * Which axes a norm reduces over (docs/strategies/README.md, Notation):
  * - `'example'`: all non-batch axes, one norm per example (FGM, FreeLB, L2-PGD);
  * - `'token'`: the last axis only, one norm per token (SMART);
  * - `'batch'`: every axis, one norm for the whole tensor (the NLP snippet's table norm).

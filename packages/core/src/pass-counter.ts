@@ -1,6 +1,6 @@
 /**
  * Counts the passes a training step makes, so cost can be reported and tested
- * (methods.md §12). A full pass runs the whole network; a layer-one pass runs
+ * (docs/strategies/README.md, Cost in passes). A full pass runs the whole network; a layer-one pass runs
  * only the first layer (YOPO's inner loop).
  */
 export interface PassCount {

@@ -33,7 +33,7 @@ export function projectToBall(delta: tf.Tensor, norm: 'linf' | 'l2', epsilon: nu
 }
 
 /**
- * Keeps the perturbed input valid: `clamp(x + δ, lo, hi) − x` (methods.md §0.1).
+ * Keeps the perturbed input valid: `clamp(x + δ, lo, hi) − x`.
  * The clamp is applied to x + δ, never to δ alone.
  */
 export function clampToRange(x: tf.Tensor, delta: tf.Tensor, range: readonly [number, number]): tf.Tensor {

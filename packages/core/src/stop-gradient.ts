@@ -6,7 +6,7 @@ const stop = tf.customGrad((...inputs) => {
 });
 
 /**
- * `sg(x)` of methods.md §0.1: the value of `x`, with no gradient flowing back
+ * `sg(x)` (docs/strategies/README.md, Notation): the value of `x`, with no gradient flowing back
  * through it (tfjs-core has no such op). Used for the frozen targets of KL
  * terms (SMART's symmetric KL, TRADES, VAT).
  */

@@ -35,7 +35,7 @@ function both(fixtureName: FixtureName | 'embedding', a: AnyStrategy, b: AnyStra
   }];
 }
 
-describe('PGD with one step reduces to FGSM (methods.md §15 PGD 2)', () => {
+describe('PGD with one step reduces to FGSM (docs/strategies/pgd.md, oracle PGD 2)', () => {
   for (const fixtureName of ['linear', 'mlp'] as const) {
     for (const epsilon of [0.1, 0.3]) {
       it(`pgd(steps 1, no random start, stepSize ε) = fgsm(α = 0) bit for bit [${fixtureName}, ε = ${epsilon}]`, async () => {

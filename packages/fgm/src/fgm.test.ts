@@ -45,7 +45,7 @@ async function expectSum(actual: GradMap, a: GradMap, b: GradMap, w: number): Pr
   }
 }
 
-describe('fgm oracles (methods.md §15)', () => {
+describe('fgm oracles (docs/strategies/fgm.md, Tests)', () => {
   it('1: per example ‖δ_b‖₂ = ε (relative 1e-5) for any batch size, and δ_b does not depend on the batch', async () => {
     let first: Float32Array | null = null;
     for (const batchSize of [1, 3, 6]) {

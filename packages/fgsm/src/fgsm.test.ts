@@ -47,7 +47,7 @@ function linearSetup(validRange: readonly [number, number] | null) {
   return { w, b, view, batch, done: () => { disposeBatch(batch); fixture.dispose(); } };
 }
 
-describe('fgsm oracles (methods.md §15)', () => {
+describe('fgsm oracles (docs/strategies/fgsm.md, Tests)', () => {
   it('1: on a linear model δ = ε·sign(∇ₓℓ) exactly, and every coordinate with non-zero gradient moves by ε', async () => {
     const { w, b, view, batch, done } = linearSetup(null);
     const { dx } = closedForm(w, b, batch.x, batch.y);
@@ -126,7 +126,7 @@ describe('fgsm oracles (methods.md §15)', () => {
   });
 });
 
-describe('FGSM-RS oracles (methods.md §15)', () => {
+describe('FGSM-RS oracles (docs/strategies/fgsm.md, Tests)', () => {
   it('1: ‖δ‖∞ ≤ ε and lo ≤ x + δ ≤ hi', async () => {
     const fixture = mlpFixture();
     for (let i = 0; i < 3; i++) {

@@ -21,7 +21,7 @@ interface SavedState {
 
 /**
  * FreeAT, "Adversarial Training for Free!" (Shafahi et al., NeurIPS 2019),
- * methods.md §4. Each minibatch is replayed m times; one pass per replay gives
+ * docs/strategies/free-at.md. Each minibatch is replayed m times; one pass per replay gives
  * the parameter gradient (one optimizer step) and ∂L/∂δ (one sign step on the
  * persistent buffer Δ, clipped to ε). Pair it with
  * `trainer.fit(data, { epochs, matchOptimizerSteps: true })`, which runs

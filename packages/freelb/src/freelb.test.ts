@@ -169,7 +169,7 @@ describe('freelb conformance', () => {
   });
 });
 
-describe('freelb oracles (methods.md §15)', () => {
+describe('freelb oracles (docs/strategies/freelb.md, Tests)', () => {
   const models: Array<[string, () => Fixture]> = [
     ['the embedding fixture', () => embeddingFixture({ hidden: 6 })],
     ['a function-style model with dropout', functionTextModel],
@@ -297,7 +297,7 @@ describe('freelb oracles (methods.md §15)', () => {
   });
 });
 
-describe('frozen dropout masks (methods.md §6.6)', () => {
+describe('frozen dropout masks (docs/strategies/freelb.md, Dropout)', () => {
   const models: Array<[string, () => Fixture]> = [
     ['function-style model, ctx.dropout', functionTextModel],
     ['tf.LayersModel, tf.layers.dropout with a seed', layersTextModel],

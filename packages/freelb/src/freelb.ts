@@ -14,7 +14,7 @@ export interface FreelbState {
 const SALT = 0xf4ee1b;
 
 /**
- * FreeLB (Zhu et al., ICLR 2020), HF ALBERT version by default (methods.md §6.1):
+ * FreeLB (Zhu et al., ICLR 2020), HF ALBERT version by default (docs/strategies/freelb.md):
  * start from a masked, length-scaled random δ₀ on the word-embedding output,
  * then run K passes at e + δ_t; every pass accumulates ∇θ(L_t / K) and its ∂/∂δ
  * moves δ by a normalised ascent step (projected when `maxNorm > 0`). The
@@ -72,7 +72,7 @@ export function freelb(options: Partial<FreelbOptions> = {}): PerturbationStrate
 }
 
 /**
- * One ascent step (methods.md §6.1 d): `δ + α · g / max(‖g‖, guard)` per
+ * One ascent step: `δ + α · g / max(‖g‖, guard)` per
  * example, with the L2 norm (then the L2 projection) or the max-abs norm (then
  * clipping, not a sign step). `g` is already zero at padded positions.
  */

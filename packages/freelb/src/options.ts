@@ -39,7 +39,7 @@ export const FREELB_DEFAULTS: FreelbOptions = Object.freeze({
 });
 
 /**
- * The fairseq RoBERTa behaviour (methods.md §6.2): a pass before the first
+ * The fairseq RoBERTa behaviour (`freelb_train_step`): a pass before the first
  * ascent step and one after each, so K + 1 passes each scaled by 1/(K + 1),
  * and a 1e-10 norm floor. Spread it into the options with the task's values.
  */

@@ -39,7 +39,7 @@ const release = (r: Step): void => tf.dispose([r.delta, r.loss, ...Object.values
 /** ‖δ_b‖₂ of each example, with core's norm. */
 const exampleNorms = async (t: tf.Tensor): Promise<Float32Array> => values(tf.tidy(() => l2Norm(t, 'example')));
 
-describe('pgd oracles (methods.md §15)', () => {
+describe('pgd oracles (docs/strategies/pgd.md, Tests)', () => {
   it('1: at every step ‖δ‖∞ ≤ ε + 1e-7 and 0 ≤ x + δ ≤ 1', async () => {
     const fixture = mlpFixture();
     const batch = fixture.batch(1);

@@ -1,7 +1,7 @@
 import { stopGradient } from '@advtrain/core';
 import * as tf from '@tensorflow/tfjs-core';
 
-/** Rows of the batch: the size of the first axis (methods.md §0.1 "batchmean"). */
+/** Rows of the batch: the size of the first axis ("batchmean": summed, then divided by the batch size). */
 function batchSize(t: tf.Tensor): number {
   return t.shape[0] as number;
 }

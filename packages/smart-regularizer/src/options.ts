@@ -24,7 +24,7 @@ export interface SmartRegularizerOptions {
   readonly taskLoss: boolean;
 }
 
-/** mt-dnn `train.py` defaults (the code behind the released GLUE results), methods.md §7.4. */
+/** mt-dnn `train.py` defaults (the code behind the released GLUE results). */
 export const SMART_REGULARIZER_DEFAULTS: SmartRegularizerOptions = Object.freeze({
   regWeight: 1,
   steps: 1,
@@ -37,7 +37,7 @@ export const SMART_REGULARIZER_DEFAULTS: SmartRegularizerOptions = Object.freeze
   taskLoss: true,
 });
 
-/** The paper's Algorithm 1 (methods.md §7.1): normalised gradient step, then projection onto ‖x̃ − x‖∞ ≤ ε. */
+/** The paper's Algorithm 1: normalised gradient step, then projection onto ‖x̃ − x‖∞ ≤ ε. */
 export const SMART_PAPER_PRESET: Pick<SmartRegularizerOptions, 'projection' | 'stepSize' | 'epsilon'> = Object.freeze({
   projection: 'paper',
   stepSize: 1e-3,

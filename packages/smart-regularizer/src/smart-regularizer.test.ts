@@ -99,7 +99,7 @@ describe('smart-regularizer conformance', () => {
   });
 });
 
-describe('smart-regularizer oracles (methods.md §15)', () => {
+describe('smart-regularizer oracles (docs/strategies/smart-regularizer.md, Tests)', () => {
   it('1: R = 0 at δ = 0 (σ = 0, η = 0); SymKL(P, P) = 0 and stable_kl(a, a) = 0', async () => {
     const a = logits(1);
     expect((await symmetricKl(a, a).data())[0]).toBe(0);

@@ -17,7 +17,7 @@ const SALT = 0x53a27;
 
 /**
  * SMART's smoothness-inducing regulariser (Jiang et al., ACL 2020), mt-dnn
- * semantics by default (methods.md §7.2). Inner max, at fixed θ: ν = σ·N(0, I)
+ * semantics by default (docs/strategies/smart-regularizer.md). Inner max, at fixed θ: ν = σ·N(0, I)
  * on the perturbation site, then `steps` times `ν ← (ν + η·∂s/∂ν) / (max|·| + guard)`
  * per token, where s is `stable_kl(f(e + ν), sg(f(e)))` summed over the batch.
  * Outer min: `L(f(e)) + λ·R` with R the symmetric KL between f(e) and f(e + ν)

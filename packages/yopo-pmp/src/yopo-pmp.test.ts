@@ -148,7 +148,7 @@ for (const [label, make] of FIXTURES) {
       for (const [m, n] of [[1, 1], [1, 3], [2, 2]] as const) {
         const r = yopoRun(f, batch, { outerSteps: m, innerSteps: n, stepSize: 0.03, epsilon: 0.05 });
         (await values(r.eta)).forEach((e, i) => {
-          expect(Math.abs(e)).toBeLessThanOrEqual(0.05 + 1e-7); // clamp(x + η) − x rounds (methods.md §15 PGD 1)
+          expect(Math.abs(e)).toBeLessThanOrEqual(0.05 + 1e-7); // clamp(x + η) − x rounds (as in docs/strategies/pgd.md, oracle PGD 1)
           const moved = (x[i] as number) + e;
           expect(moved).toBeGreaterThanOrEqual(-1e-7);
           expect(moved).toBeLessThanOrEqual(1 + 1e-7);

@@ -13,7 +13,7 @@ export interface YopoPmpState {
 
 /**
  * YOPO-m-n, "You Only Propagate Once" (Zhang et al., NeurIPS 2019), PMP
- * version, methods.md §5. Per minibatch: m full passes, each accumulating (as
+ * version (docs/strategies/yopo-pmp.md). Per minibatch: m full passes, each accumulating (as
  * a sum) the parameter gradients and reading the co-state ∂ℓ/∂z at the
  * layer-one output, followed by n perturbation updates through layer one only
  * and the extra layer-one term. Needs a view with a layer-one split; use
@@ -87,7 +87,7 @@ function meanLoss(losses: tf.Scalar[]): tf.Scalar {
   return mean;
 }
 
-/** Library default, methods.md §5.2. */
+/** Library default: the image variant of the reference (`FastGradientLayerOneTrainer.step`). */
 function imageStep(ctx: StepContext, state: YopoPmpState, o: YopoPmpOptions) {
   const shape = ctx.view.siteShape(ctx.batch);
   const range = ctx.view.validRange;
@@ -139,7 +139,7 @@ function imageStep(ctx: StepContext, state: YopoPmpState, o: YopoPmpOptions) {
   return { delta: eta, grads: acc, loss: meanLoss(losses), state: { rng } };
 }
 
-/** FreeLB repository variant, methods.md §5.8: no extra θ0 term, L2 steps, loss ÷ (1 + m). */
+/** FreeLB repository variant (`yopo_train_step`): no extra θ0 term, L2 steps, loss ÷ (1 + m). */
 function nlpStep(ctx: StepContext, state: YopoPmpState, o: YopoPmpOptions) {
   const { view, batch } = ctx;
   let [delta, rng] = maskedUniformInit(state.rng, view.siteShape(batch), view.siteMask(batch), o.initMagnitude);
