@@ -5,7 +5,8 @@
 # peers from the local tarballs, everything else from the npm registry, plus
 # the wasm backend and tfjs-layers an app adds) and trains one step with it.
 # Last, it runs the README's quick start (examples/quickstart) the same way and
-# checks that the README shows that file verbatim.
+# checks that the README shows that file verbatim (and docs/writing-a-strategy.md
+# the VAT example).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -69,6 +70,11 @@ node -e '
   const block = /```js\n([\s\S]*?)```/.exec(section)?.[1];
   if (block !== fs.readFileSync("examples/quickstart/quickstart.mjs", "utf8")) {
     console.error("pack test: the README quick start differs from examples/quickstart/quickstart.mjs"); process.exit(1);
+  }
+  const guide = fs.readFileSync("docs/writing-a-strategy.md", "utf8");
+  const whole = /## The complete file\n\n```js\n([\s\S]*?)```/.exec(guide)?.[1];
+  if (whole !== fs.readFileSync("examples/custom-strategy/src/vat.mjs", "utf8")) {
+    console.error("pack test: docs/writing-a-strategy.md does not show examples/custom-strategy/src/vat.mjs verbatim"); process.exit(1);
   }'
 project="$work/quickstart"
 mkdir -p "$project"
