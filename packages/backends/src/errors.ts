@@ -12,6 +12,7 @@ const NAMES: Record<BackendErrorCode, string> = {
   ADVTRAIN_BACKEND_INIT_FAILED: 'BackendInitError',
 };
 
+/** Thrown by {@link prepareBackend} when a backend cannot be prepared; branch on `code` (see {@link isBackendError}). */
 export class BackendError extends Error {
   readonly code: BackendErrorCode;
   /** The backend name that was asked for, exactly as received. */
@@ -28,6 +29,7 @@ export class BackendError extends Error {
   }
 }
 
+/** Whether `error` is a {@link BackendError} (by name, so it works across duplicate copies of the package), optionally with the given code. */
 export function isBackendError(error: unknown, code?: BackendErrorCode): error is BackendError {
   if (typeof error !== 'object' || error === null) return false;
   const c = (error as { code?: unknown }).code;

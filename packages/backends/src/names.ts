@@ -1,9 +1,12 @@
 /** Names accepted by `prepareBackend`. 'gpu' picks the best GPU backend available. */
 export const BACKEND_NAMES = ['wasm', 'cpu', 'webgpu', 'webgl', 'tensorflow', 'gpu'] as const;
+/** One of {@link BACKEND_NAMES}. */
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
+/** The backend the examples use when none is named: wasm (fast on CPUs, runs everywhere). */
 export const DEFAULT_BACKEND: BackendName = 'wasm';
 
+/** Whether `value` is one of {@link BACKEND_NAMES}. */
 export function isBackendName(value: unknown): value is BackendName {
   return typeof value === 'string' && (BACKEND_NAMES as readonly string[]).includes(value);
 }

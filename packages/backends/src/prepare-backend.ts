@@ -10,6 +10,7 @@ import {
 } from './loaders.js';
 import { BACKEND_NAMES, DEFAULT_BACKEND, INSTALL, isBackendName, type BackendName } from './names.js';
 
+/** Options of {@link prepareBackend}; every one is optional. */
 export interface PrepareBackendOptions {
   /**
    * Load tfjs-layers so every gradient is registered, then replace the Sum, Mean and (on wasm)
@@ -26,6 +27,7 @@ export interface PrepareBackendOptions {
   importModule?: ModuleImporter;
 }
 
+/** What {@link prepareBackend} set up. */
 export interface PreparedBackend {
   /** The name that was asked for. */
   name: BackendName;

@@ -22,6 +22,7 @@ interface WebGpuPackage {
   globals: object;
 }
 
+/** The WebGPU adapter {@link installWebGpu} found. */
 export interface WebGpuAdapterReport {
   /** Human-readable adapter name, e.g. "google swiftshader (SwiftShader driver 5.0.0)". */
   description: string;

@@ -51,6 +51,7 @@ export function randomBallStart(ctx: StepContext, rng: RngState, norm: 'linf' | 
   return [start, next];
 }
 
+/** One ascent step of {@link ascentStep}: norm, step size and radius. */
 export interface AscentStep {
   readonly norm: 'linf' | 'l2';
   readonly stepSize: number;
@@ -78,6 +79,7 @@ function weighted(loss: tf.Scalar, grads: GradMap, weight: number): { loss: tf.S
   return { loss: scaled, grads: scaleGrads(grads, weight) };
 }
 
+/** What {@link attackGradient} computes: the attack point, labels and whether the clean term shares the pass. */
 export interface AttackGradientRequest {
   /** Attack point; null or omitted for the clean input. */
   readonly delta?: tf.Tensor | null;

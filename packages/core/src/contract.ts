@@ -101,14 +101,19 @@ export interface PerturbationStrategy<Opts = unknown, State = unknown> {
   readonly specVersion: typeof SPEC_VERSION;
   /** Validated options with defaults filled in. */
   readonly options: Readonly<Opts>;
+  /** What the strategy supports and costs, as data (sites, threat model, passes per minibatch, …). */
   readonly capabilities: Capabilities;
+  /** Builds the state of a run (once, before the first step; seeded from `ctx.seed`). */
   init(ctx: InitContext): State;
+  /** Finds the perturbation δ for `ctx.batch` with the weights held constant. */
   innerMax(ctx: StepContext, state: State): InnerResult<State>;
+  /** Decides what the optimizer receives: the loss and the weight gradients (null when the strategy stepped the optimizer itself). */
   outerMin(ctx: StepContext, inner: InnerResult<State>): OuterResult<State>;
   /** Frees every tensor held by `state`. */
   dispose(state: State): void;
   /** Checkpoint support: reads tensors asynchronously, so it is safe on WebGPU. */
   serialize(state: State): Promise<SerializedState>;
+  /** Rebuilds a state from `serialize`'s output (checks the strategy name and spec version). */
   restore(data: SerializedState, ctx: InitContext): State;
   /** `name(option=value, …)`, for logs. */
   toString(): string;

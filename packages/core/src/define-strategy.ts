@@ -11,10 +11,15 @@ export interface StrategyDefinition<Opts, State> {
   readonly name: string;
   /** Spec version the strategy was written against. Default: core's. */
   readonly specVersion?: number;
+  /** Validated options with defaults filled in (see `checkOptions`). */
   readonly options: Readonly<Opts>;
+  /** What the strategy supports and costs, as data. */
   readonly capabilities: Capabilities;
+  /** Builds the state of a run; see {@link PerturbationStrategy.init}. */
   init(ctx: InitContext): State;
+  /** Finds δ with the weights held constant; runs inside a named `tf.tidy` scope. */
   innerMax(ctx: StepContext, state: State): InnerResult<State>;
+  /** Returns the loss and the weight gradients; runs inside a named `tf.tidy` scope. */
   outerMin(ctx: StepContext, inner: InnerResult<State>): OuterResult<State>;
   /** JSON-safe data of the state; may read tensors with `await t.data()`. Default: stateless (null). */
   serializeState?(state: State): Promise<unknown>;

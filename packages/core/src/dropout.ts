@@ -11,6 +11,7 @@ import { mixSeed } from './random.js';
  */
 export type DropoutPolicy = 'frozen' | 'fresh';
 
+/** Owns a view's dropout masks: fresh per pass, or frozen for every pass of one step (see {@link DropoutPolicy}). */
 export class DropoutControl {
   policy: DropoutPolicy;
   private stepSeed = 0;

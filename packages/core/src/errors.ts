@@ -14,6 +14,7 @@ export type AdvtrainErrorCode =
   | 'ADVTRAIN_NON_FINITE'
   | 'ADVTRAIN_INVALID_CHECKPOINT';
 
+/** Every error thrown by advtrain packages. Branch on `code` (stable), not on `instanceof`, which fails across duplicate copies of the package. */
 export class AdvtrainError extends Error {
   readonly code: AdvtrainErrorCode;
   constructor(code: AdvtrainErrorCode, message: string) {

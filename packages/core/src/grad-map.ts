@@ -20,18 +20,21 @@ export function sumGrads(maps: readonly GradMap[]): GradMap {
   return tf.tidy(() => maps.slice(1).reduce((acc, m) => addGrads(acc, m), copyGrads(maps[0] as GradMap)));
 }
 
+/** A new gradient map with every gradient multiplied by `factor`. */
 export function scaleGrads(a: GradMap, factor: number): GradMap {
   const out: GradMap = {};
   for (const [key, value] of Object.entries(a)) out[key] = tf.mul(value, factor);
   return out;
 }
 
+/** A new gradient map holding clones of `a`'s gradients. */
 export function copyGrads(a: GradMap): GradMap {
   const out: GradMap = {};
   for (const [key, value] of Object.entries(a)) out[key] = tf.clone(value);
   return out;
 }
 
+/** Disposes every gradient of `a` (nothing for null or undefined). */
 export function disposeGrads(a: GradMap | null | undefined): void {
   if (a) for (const value of Object.values(a)) value.dispose();
 }

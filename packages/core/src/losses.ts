@@ -32,4 +32,5 @@ export function crossEntropy(reduction: 'mean' | 'sum' = 'mean'): LossFn {
 export const meanSquaredError: LossFn = (output, batch) => tf.tidy(() =>
   tf.mean(tf.square(tf.sub(output, tf.reshape(batch.y, output.shape)))) as tf.Scalar);
 
+/** The trainer's default task loss: softmax cross-entropy, mean over the batch. */
 export const defaultLoss: LossFn = crossEntropy('mean');

@@ -10,6 +10,7 @@ import { FUSED_KERNELS, runFused } from './fused-kernels.js';
  */
 export type NormScope = 'example' | 'token' | 'batch';
 
+/** The axes a norm of the given scope reduces over, for a tensor of rank `rank`. */
 export function reductionAxes(rank: number, scope: NormScope): number[] {
   if (scope === 'batch') return Array.from({ length: rank }, (_, i) => i);
   if (scope === 'token') return [rank - 1];

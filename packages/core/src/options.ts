@@ -21,6 +21,7 @@ export class OptionChecker<T extends object> {
     return (this.values as Record<string, unknown>)[name];
   }
 
+  /** Throws a `StrategyOptionsError` saying that option `name` must be `constraint`, with the value received. */
   fail(name: string, constraint: string, why = ''): never {
     const received = describeValue((this.values as Record<string, unknown>)[name]);
     throw new StrategyOptionsError('ADVTRAIN_INVALID_OPTION', this.pkg, name, received,
@@ -32,6 +33,7 @@ export class OptionChecker<T extends object> {
     return Object.prototype.hasOwnProperty.call(this.given, name) && this.given[name] !== undefined;
   }
 
+  /** Checks a finite number, optionally within a range. */
   number(name: keyof T & string, range: { min?: number; max?: number; minExclusive?: number } = {}): this {
     const v = this.value(name);
     const parts: string[] = [];
@@ -46,14 +48,17 @@ export class OptionChecker<T extends object> {
     return this;
   }
 
+  /** Checks a finite number > 0. */
   positive(name: keyof T & string): this {
     return this.number(name, { minExclusive: 0 });
   }
 
+  /** Checks a finite number >= 0. */
   nonNegative(name: keyof T & string): this {
     return this.number(name, { min: 0 });
   }
 
+  /** Checks an integer, optionally within a range. */
   integer(name: keyof T & string, range: { min?: number; max?: number } = {}): this {
     const v = this.value(name);
     const parts: string[] = [];
@@ -66,11 +71,13 @@ export class OptionChecker<T extends object> {
     return this;
   }
 
+  /** Checks `true` or `false`. */
   boolean(name: keyof T & string): this {
     if (typeof this.value(name) !== 'boolean') this.fail(name, 'true or false');
     return this;
   }
 
+  /** Checks that the value is one of `allowed`. */
   oneOf(name: keyof T & string, allowed: readonly unknown[]): this {
     if (!allowed.includes(this.value(name))) {
       this.fail(name, `one of ${allowed.map((a) => describeValue(a)).join(', ')}`);
@@ -88,6 +95,7 @@ export class OptionChecker<T extends object> {
     return this;
   }
 
+  /** Checks a seed: an integer from 0 to 2³² − 1. */
   integerSeed(name: keyof T & string): this {
     return this.integer(name, { min: 0, max: 2 ** 32 - 1 });
   }

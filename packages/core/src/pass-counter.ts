@@ -16,22 +16,27 @@ export interface PassCount {
   optimizerSteps: number;
 }
 
+/** Counts a step's passes by kind; the trainer creates one per step (`ctx.passes`) and reports its snapshot. */
 export class PassCounter {
   private count: PassCount = emptyCount();
 
+  /** Adds `n` passes of one kind. */
   record(kind: keyof PassCount, n = 1): void {
     this.count[kind] += n;
   }
 
+  /** The counts so far, frozen. */
   snapshot(): Readonly<PassCount> {
     return Object.freeze({ ...this.count });
   }
 
+  /** Sets every count back to zero. */
   reset(): void {
     this.count = emptyCount();
   }
 }
 
+/** A {@link PassCount} with every count at zero. */
 export function emptyCount(): PassCount {
   return { forward: 0, backward: 0, layerOneForward: 0, layerOneBackward: 0, optimizerSteps: 0 };
 }

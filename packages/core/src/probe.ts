@@ -8,6 +8,7 @@ import type { Batch } from './views/types.js';
 /** Scalar objective of a pass from its logits; defaults to the step's task loss. */
 export type Objective = (logits: tf.Tensor, batch: Batch) => tf.Scalar;
 
+/** What one {@link probe} pass computes: the point (δ), the objective and which gradients. */
 export interface ProbeRequest {
   /** Perturbation at the site; null or omitted means the clean input. */
   readonly delta?: tf.Tensor | null;
@@ -36,6 +37,7 @@ export interface ProbeRequest {
   readonly layerOneCostate?: tf.Tensor;
 }
 
+/** The outputs of one {@link probe} pass; the caller owns (and disposes) every tensor. */
 export interface ProbeResult {
   /** Unscaled objective value. */
   readonly loss: tf.Scalar;
@@ -136,6 +138,7 @@ export function requireLayerOne(ctx: StepContext) {
   return ctx.view.layerOne;
 }
 
+/** What one {@link probeLayerOne} pass computes, through layer one only. */
 export interface LayerOneRequest {
   readonly delta: tf.Tensor;
   /** Scalar objective of the layer-one output z. Give this or `costate`. */

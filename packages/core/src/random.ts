@@ -13,6 +13,7 @@ export interface RngState {
   readonly counter: number;
 }
 
+/** A generator state from a seed (taken as an unsigned 32-bit integer), at counter 0. */
 export function createRng(seed: number): RngState {
   return { seed: seed >>> 0, counter: 0 };
 }

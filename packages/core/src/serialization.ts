@@ -17,6 +17,7 @@ export async function tensorToJSON(t: tf.Tensor): Promise<TensorJSON> {
   return { shape: [...t.shape], dtype, values: Array.from(await t.data() as ArrayLike<number>) };
 }
 
+/** Rebuilds a tensor from {@link tensorToJSON}'s output. */
 export function tensorFromJSON(json: TensorJSON): tf.Tensor {
   return tf.tensor(json.values, json.shape, json.dtype);
 }

@@ -57,6 +57,7 @@ export interface TrainerSetup {
   readonly labels?: 'classes' | 'targets';
 }
 
+/** What {@link Trainer.trainStep} reports for one minibatch. */
 export interface StepReport {
   /** Index of the minibatch in the run. */
   readonly step: number;
@@ -89,6 +90,7 @@ export interface TrainerCheckpoint {
   readonly optimizer: Array<{ name: string; tensor: TensorJSON }>;
 }
 
+/** Options of {@link Trainer.fit}. */
 export interface FitOptions {
   /** Epochs to run. */
   readonly epochs: number;

@@ -5,6 +5,7 @@ import { correctMask, minibatches, type EvalData } from './data.js';
 import { createAttackProgress, progressStream, type ProgressStream } from './attack-progress.js';
 import { gradientMaskingWarnings, type MaskingWarning } from './warnings.js';
 
+/** Options shared by the accuracy functions. */
 export interface EvalOptions {
   /** Minibatch size when `data` is one whole-set batch. Default 256. */
   readonly batchSize?: number;
@@ -12,6 +13,7 @@ export interface EvalOptions {
   readonly progress?: boolean | ProgressStream;
 }
 
+/** An accuracy and the counts behind it. */
 export interface AccuracyResult {
   readonly accuracy: number;
   readonly correct: number;
@@ -45,6 +47,7 @@ export async function cleanAccuracy(view: ModelView, data: EvalData, options: Ev
   }));
 }
 
+/** Accuracy under an attack, with the attack's description and cost. */
 export interface RobustResult extends AccuracyResult {
   readonly attack: string;
   readonly epsilon: number;
@@ -75,6 +78,7 @@ export async function fgsmAccuracy(view: ModelView, data: EvalData, epsilon: num
   return robustAccuracy(view, data, fgsmOptions(epsilon, options.norm), options);
 }
 
+/** One point of an accuracy-against-ε curve. */
 export interface CurvePoint {
   readonly epsilon: number;
   readonly accuracy: number;
@@ -91,6 +95,7 @@ export async function accuracyCurve(view: ModelView, data: EvalData, epsilons: r
   return { points, warnings: gradientMaskingWarnings({ epsilonCurve: points }) };
 }
 
+/** Options of {@link robustnessReport}. */
 export interface RobustnessReportOptions extends EvalOptions {
   /** Radii to test. */
   readonly epsilons: readonly number[];
@@ -102,6 +107,7 @@ export interface RobustnessReportOptions extends EvalOptions {
   readonly stepSweep?: readonly number[];
 }
 
+/** What {@link robustnessReport} returns: clean accuracy, PGD and FGSM curves against ε, an optional step sweep, and the gradient-masking warnings. */
 export interface RobustnessReport {
   readonly clean: number;
   readonly pgd: CurvePoint[];

@@ -35,6 +35,7 @@ const APGD_DEFAULTS = {
 
 export type ResolvedApgd = Readonly<typeof APGD_DEFAULTS>;
 
+/** Validates APGD options (unknown keys are errors) and fills in the defaults. */
 export function resolveApgd(options: ApgdOptions): ResolvedApgd {
   return checkOptions(PKG, options, APGD_DEFAULTS).positive('epsilon').oneOf('norm', ['linf', 'l2'])
     .oneOf('loss', ['ce', 'dlr', 'dlr-targeted']).integer('steps', { min: 1 }).integer('restarts', { min: 1 })

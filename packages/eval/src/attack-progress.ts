@@ -1,5 +1,6 @@
 /** Where progress goes; a TTY gets a bar redrawn in place, anything else a few plain lines. */
 export interface ProgressStream {
+  /** Writes `text` as is (no newline added). */
   write(text: string): unknown;
   readonly isTTY?: boolean;
   readonly columns?: number;

@@ -33,6 +33,7 @@ export interface AttackOptions {
   readonly earlyStop?: boolean;
 }
 
+/** {@link AttackOptions} after validation, with every default filled in. */
 export type ResolvedAttack = Required<AttackOptions>;
 
 const ATTACK_DEFAULTS = {
@@ -69,6 +70,7 @@ export function inferenceLogits(view: ModelView, batch: Batch, delta: tf.Tensor 
   return tf.tidy(() => view.preservingStatistics(() => view.forward(batch, delta, { training: false })));
 }
 
+/** What {@link pgdAttack} returns; the caller disposes the tensors. */
 export interface AttackResult {
   /** Worst-case perturbation per example over the restarts. Caller disposes. */
   readonly delta: tf.Tensor;

@@ -8,7 +8,9 @@ import { fabAttack } from './fab.js';
 import { requireInputSite, takeRows, type SuiteAttackResult } from './rows.js';
 import { squareAttack } from './square.js';
 
+/** The attacks AutoAttack can run, in the order it runs them. */
 export const AUTO_ATTACK_NAMES = ['apgd-ce', 'apgd-dlr', 'apgd-t', 'fab-t', 'square'] as const;
+/** One of {@link AUTO_ATTACK_NAMES}. */
 export type AutoAttackName = (typeof AUTO_ATTACK_NAMES)[number];
 
 /** The reference suite's compositions. */
@@ -17,6 +19,7 @@ export const AUTO_ATTACK_VERSIONS: Readonly<Record<'standard' | 'rand', readonly
   rand: ['apgd-ce', 'apgd-dlr'],
 };
 
+/** Options of {@link autoAttack}. */
 export interface AutoAttackOptions {
   readonly epsilon: number;
   /** Default `'linf'`. */
@@ -41,6 +44,7 @@ export interface AutoAttackOptions {
   readonly eotIterations?: number;
 }
 
+/** What {@link autoAttack} returns: robust accuracy under the worst case of every attack, and which attack broke each example. */
 export interface AutoAttackResult {
   /** Robust accuracy: the fraction of examples that survive every attack. */
   readonly accuracy: number;
@@ -68,6 +72,7 @@ const AUTO_DEFAULTS = {
 
 type Resolved = Readonly<typeof AUTO_DEFAULTS> & { attacks: readonly AutoAttackName[] };
 
+/** Validates AutoAttack options (unknown keys are errors) and fills in the defaults. */
 export function resolveAutoAttack(options: AutoAttackOptions): Resolved {
   const c = checkOptions(PKG, options, AUTO_DEFAULTS).positive('epsilon').oneOf('norm', ['linf', 'l2'])
     .integerSeed('seed').integer('batchSize', { min: 1 }).integer('steps', { min: 1 }).integer('queries', { min: 1 })

@@ -32,6 +32,7 @@ const FAB_DEFAULTS = {
   alphaMax: 0.1, overshoot: 1.05, backtrack: 0.9, seed: 0,
 };
 
+/** Validates FAB options (unknown keys are errors) and fills in the defaults. */
 export function resolveFab(options: FabOptions): Readonly<typeof FAB_DEFAULTS> {
   return checkOptions(PKG, options, FAB_DEFAULTS).positive('epsilon').oneOf('norm', ['linf', 'l2'])
     .integer('steps', { min: 1 }).integer('targetClasses', { min: 1 }).integer('restarts', { min: 1 })

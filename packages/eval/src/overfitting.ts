@@ -21,6 +21,7 @@ export interface OverfittingOptions extends AttackOptions {
   readonly metric?: string;
 }
 
+/** One epoch's check of {@link CatastrophicOverfittingMonitor}. */
 export interface OverfittingCheck {
   readonly epoch: number;
   readonly robustAccuracy: number;

@@ -40,6 +40,7 @@ export const EVALUATION_PROTOCOLS: Readonly<Record<string, EvaluationProtocol>> 
   'pgd-40-madry-mnist': PGD_40_MADRY_MNIST,
 });
 
+/** Robust accuracy under a named evaluation protocol, with the clean accuracy and the time it took. */
 export interface ProtocolResult extends RobustResult {
   readonly protocol: string;
   readonly clean: number;

@@ -18,6 +18,7 @@ export interface SquareOptions {
 
 const SQUARE_DEFAULTS = { epsilon: undefined as unknown as number, norm: 'linf' as 'linf' | 'l2', queries: 5000, pInit: 0.8, seed: 0 };
 
+/** Validates Square attack options (unknown keys are errors) and fills in the defaults. */
 export function resolveSquare(options: SquareOptions): Readonly<typeof SQUARE_DEFAULTS> {
   return checkOptions(PKG, options, SQUARE_DEFAULTS).positive('epsilon').oneOf('norm', ['linf', 'l2'])
     .integer('queries', { min: 1 }).number('pInit', { minExclusive: 0, max: 1 }).integerSeed('seed').done();

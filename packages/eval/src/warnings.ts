@@ -5,6 +5,7 @@ export interface MaskingWarning {
   readonly message: string;
 }
 
+/** The numbers {@link gradientMaskingWarnings} checks; give whichever you have. */
 export interface MaskingEvidence {
   readonly clean?: number;
   /** PGD accuracy against ε. */

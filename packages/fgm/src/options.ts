@@ -14,6 +14,7 @@ export interface FgmOptions {
   readonly scope?: 'example' | 'batch';
 }
 
+/** {@link FgmOptions} after validation: every field present, defaults filled in. */
 export type ResolvedFgmOptions = Readonly<Required<FgmOptions>>;
 
 /** Defaults: Miyato, Dai & Goodfellow (2017), `tensorflow/models research/adversarial_text`. */

@@ -1,5 +1,6 @@
 import { checkOptions, type DropoutPolicy } from '@advtrain/core';
 
+/** Options of {@link freelb}. Every field is optional in the factory; see {@link FREELB_DEFAULTS}. */
 export interface FreelbOptions {
   /** Ascent step α of δ (`adv_lr`). */
   readonly stepSize: number;
@@ -48,6 +49,7 @@ export const FREELB_FAIRSEQ_PRESET: Pick<FreelbOptions, 'variant' | 'guard'> = O
   guard: 1e-10,
 });
 
+/** Validates `input` (unknown keys are errors) and fills in the defaults. */
 export function resolveFreelbOptions(input: Partial<FreelbOptions> = {}): Readonly<FreelbOptions> {
   return checkOptions('@advtrain/freelb', input, FREELB_DEFAULTS)
     .nonNegative('stepSize')

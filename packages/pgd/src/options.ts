@@ -28,6 +28,7 @@ export interface PgdOptions {
   readonly earlyStop?: boolean;
 }
 
+/** {@link PgdOptions} after validation: every field present, defaults filled in. */
 export type ResolvedPgdOptions = Readonly<Required<PgdOptions>>;
 
 /** Defaults: Madry et al. (2018), MNIST, `MadryLab/mnist_challenge config.json`. */

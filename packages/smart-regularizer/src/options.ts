@@ -1,5 +1,6 @@
 import { checkOptions } from '@advtrain/core';
 
+/** Options of {@link smartRegularizer}. Every field is optional in the factory; see {@link SMART_REGULARIZER_DEFAULTS}. */
 export interface SmartRegularizerOptions {
   /** Weight λ_s of the regulariser (`adv_alpha`). */
   readonly regWeight: number;
@@ -44,6 +45,7 @@ export const SMART_PAPER_PRESET: Pick<SmartRegularizerOptions, 'projection' | 's
   epsilon: 1e-5,
 });
 
+/** Validates `input` (unknown keys are errors) and fills in the defaults. */
 export function resolveSmartRegularizerOptions(input: Partial<SmartRegularizerOptions> = {}): Readonly<SmartRegularizerOptions> {
   return checkOptions('@advtrain/smart-regularizer', input, SMART_REGULARIZER_DEFAULTS)
     .nonNegative('regWeight')

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { AdvtrainError, type Trainer, type TrainerCheckpoint } from '@advtrain/core';
 import { PKG } from './dataset.js';
 
+/** The `format` field of every checkpoint file written by {@link saveCheckpoint}. */
 export const CHECKPOINT_FORMAT = 'advtrain-checkpoint';
 
 /** A checkpoint file: the trainer's JSON-safe checkpoint plus the loop's position and history. */

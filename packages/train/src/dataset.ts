@@ -42,6 +42,7 @@ export function shuffledIndices(n: number, seed: number, epoch: number): Int32Ar
   return out;
 }
 
+/** How a dataset is cut into minibatches. */
 export interface BatchOptions {
   readonly batchSize: number;
   /** Seed of the shuffling; the same (seed, epoch) gives the same batches. Default 0. */

@@ -29,11 +29,15 @@ export interface StepInfo {
 
 /** Lightning-style hooks; every one is optional. */
 export interface Callback {
+  /** After every training step. */
   onStep?(report: StepReport, info: StepInfo): void | Promise<void>;
+  /** After every epoch; add metrics to `info.metrics`, or call `info.stop(reason)` to end the run. */
   onEpochEnd?(info: EpochInfo): void | Promise<void>;
+  /** Once, when the run ends for any reason. */
   onTrainEnd?(result: FitResult): void | Promise<void>;
 }
 
+/** Options of {@link fit}. */
 export interface FitOptions {
   /** Epochs to run (upper bound when `minutes` is set). */
   readonly epochs: number;
@@ -56,6 +60,7 @@ export interface FitOptions {
   readonly meta?: Record<string, unknown>;
 }
 
+/** What {@link fit} returns. */
 export interface FitResult {
   readonly history: EpochRecord[];
   /** Why the loop ended. */

@@ -1,13 +1,18 @@
 /** Where progress goes; a TTY gets a bar redrawn in place, anything else plain lines. */
 export interface ProgressStream {
+  /** Writes `text` as is (no newline added). */
   write(text: string): unknown;
   readonly isTTY?: boolean;
   readonly columns?: number;
 }
 
+/** A progress display: a bar redrawn in place on a TTY, plain lines elsewhere. */
 export interface Progress {
+  /** Shows progress within an epoch. */
   step(epoch: number, done: number, total: number, loss: number): void;
+  /** Ends an epoch's line with its summary. */
   epoch(epoch: number, epochs: number, summary: string): void;
+  /** Prints a line of its own. */
   message(text: string): void;
 }
 

@@ -28,6 +28,7 @@ export interface MonitorWarning {
   readonly message: string;
 }
 
+/** Options of the robustness monitor callback. */
 export interface RobustnessMonitorOptions {
   /** Radius of the FGSM and PGD checks (the training radius). */
   readonly epsilon: number;

@@ -20,6 +20,7 @@ import { DELTA_UPDATE_KERNELS } from './DeltaUpdates.js';
 import { setSimdKernelsEnabled, simdKernelsOf } from './simd/module.js';
 import { originalWasmKernels } from './wasm-ops.js';
 
+/** Options of {@link registerWasmTrainingKernels}: which implementation each replaced kernel uses (the defaults are the fastest). */
 export interface WasmTrainingKernelOptions {
   /**
    * Which Conv2DBackpropInput to use: 'simd' (default) runs our WebAssembly SIMD scatter kernel where
@@ -50,7 +51,9 @@ export interface WasmTrainingKernelOptions {
   batchMatMul?: 'transpose-first' | 'native';
 }
 
+/** How Conv2DBackpropInput runs on wasm: our SIMD kernel (default), one sub-pixel XNNPACK conv2d, a conv2d over the zero-dilated dy, or tfjs-backend-wasm's own kernel. */
 export type Conv2dBackpropInputMode = 'simd' | 'sub-pixel' | 'conv2d' | 'native';
+/** How Conv2DBackpropFilter runs on wasm: our SIMD kernel (default) or one XNNPACK conv2d. */
 export type Conv2dBackpropFilterMode = 'simd' | 'conv2d';
 const DX_CONFIGS: Record<Exclude<Conv2dBackpropInputMode, 'native'>, KernelConfig> = {
   simd: conv2DBackpropInputSimdConfig,

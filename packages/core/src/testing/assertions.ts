@@ -8,6 +8,7 @@ export class ConformanceError extends Error {
   }
 }
 
+/** Throws a `ConformanceError` with `message()` when `condition` is falsy. */
 export function check(condition: unknown, message: () => string): asserts condition {
   if (!condition) throw new ConformanceError(message());
 }
@@ -18,6 +19,7 @@ export function backendTolerance(): number {
   return name === 'cpu' || name === 'wasm' || name === 'tensorflow' ? 1e-5 : 1e-3;
 }
 
+/** A tensor's values as a `Float32Array`, read asynchronously. */
 export async function values(t: tf.Tensor): Promise<Float32Array> {
   return Float32Array.from(await t.data() as ArrayLike<number>);
 }

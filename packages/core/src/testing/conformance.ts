@@ -13,6 +13,7 @@ import { disposeBatch, makeFixture, type Fixture, type FixtureName } from './fix
 /** One check, as plain data: run it with any test runner (`it(c.name, c.run)`). */
 export interface ConformanceCase {
   readonly name: string;
+  /** Runs the case; rejects with a `ConformanceError` saying what failed. */
   readonly run: () => Promise<void>;
 }
 

@@ -15,6 +15,7 @@ export interface Fixture {
   dispose(): void;
 }
 
+/** Names of the built-in fixtures of {@link makeFixture}. */
 export type FixtureName = 'linear' | 'mlp' | 'embedding';
 
 let instance = 0;
@@ -41,6 +42,7 @@ function pixels(shape: number[], i: number): tf.Tensor {
   return tf.tensor(v, shape);
 }
 
+/** Disposes a batch's tensors (x, y and the mask if any). */
 export function disposeBatch(batch: Batch): void {
   batch.x.dispose();
   batch.y.dispose();
@@ -132,6 +134,7 @@ export function embeddingFixture(options: { vocab?: number; seqLen?: number; hid
   };
 }
 
+/** A fixture by name, with its default sizes. */
 export function makeFixture(name: FixtureName): Fixture {
   if (name === 'linear') return linearFixture();
   if (name === 'mlp') return mlpFixture();

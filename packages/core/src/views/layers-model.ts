@@ -11,15 +11,21 @@ import type { Batch, ForwardOptions, LayerOneSplit, ModelView } from './types.js
  */
 export interface LayerVariableLike {
   readonly name: string;
+  /** The weight's current value. */
   read(): tf.Tensor;
 }
+/** The parts of a tfjs-layers `Layer` the view uses. */
 export interface LayerLike {
   readonly name: string;
+  /** The layer's class name, e.g. `'Embedding'` or `'Dropout'`. */
   getClassName(): string;
+  /** The layer's forward computation (the view wraps it to add δ or to control dropout). */
   call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[];
+  /** Runs the layer on `inputs`, recording it in the model graph. */
   apply(inputs: tf.Tensor | tf.Tensor[], kwargs?: Record<string, unknown>): unknown;
   readonly trainableWeights: readonly LayerVariableLike[];
 }
+/** The parts of a `tf.LayersModel` the view uses. */
 export interface LayersModelLike {
   readonly layers: readonly LayerLike[];
   /** Symbolic inputs and outputs (shapes with null batch dimensions), when the model has them. */
@@ -27,9 +33,11 @@ export interface LayersModelLike {
   readonly outputs?: ReadonlyArray<{ readonly shape: ReadonlyArray<number | null> }>;
   readonly trainableWeights: readonly LayerVariableLike[];
   readonly nonTrainableWeights: readonly LayerVariableLike[];
+  /** Runs the model on `inputs` (training mode through `kwargs.training`). */
   apply(inputs: tf.Tensor | tf.Tensor[], kwargs?: Record<string, unknown>): unknown;
 }
 
+/** Options of {@link layersModelView}. */
 export interface LayersModelViewOptions {
   /** `'input'` (default) or `'embedding'`: the output of an Embedding layer. */
   readonly site?: 'input' | 'embedding';

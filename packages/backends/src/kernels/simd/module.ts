@@ -42,6 +42,7 @@ export interface SimdKernels {
   offsetOf(info: TensorInfo): number;
 }
 
+/** Whether our WebAssembly SIMD module serves a wasm backend, and why not (see {@link simdStatusOf}). */
 export type SimdStatus = { loaded: true } | { loaded: false; reason: string };
 
 const bound = new WeakMap<object, SimdKernels>();
