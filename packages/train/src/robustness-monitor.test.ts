@@ -4,7 +4,7 @@ import { Trainer, clean } from '@advtrain/core';
 import { linearFixture } from '@advtrain/core/testing';
 import { RobustnessMonitor, fit, judgeCheck, type MonitorCheck } from './index.js';
 
-const T = { epsilon: 0.3, fgsmGap: 0.3, fgsmRobust: 0.7, collapse: 0.2, aboveClean: 0.05 };
+const T = { epsilon: 0.3, fgsmGap: 0.3, fgsmRobust: 0.9, collapse: 0.2, aboveClean: 0.05 };
 const check = (c: Partial<MonitorCheck>): MonitorCheck =>
   ({ step: 7, trainSeconds: 1, clean: 0.95, fgsm: 0.8, pgd: 0.75, heldOut: null, heldOutClean: null, ...c });
 
@@ -17,6 +17,7 @@ describe('judgeCheck', () => {
       + 'on the monitor batch: likely catastrophic overfitting of a single-step method, or gradient masking.');
     // Still learning: FGSM is ahead of PGD but the model is not robust to FGSM yet.
     expect(judgeCheck(check({ fgsm: 0.43, pgd: 0.095 }), 0.1, T)).toEqual([]);
+    expect(judgeCheck(check({ fgsm: 0.7, pgd: 0.36 }), 0.36, T)).toEqual([]);
     expect(judgeCheck(check({ pgd: 0.5, fgsm: 0.6 }), 0.75, T).map((w) => w.kind)).toEqual(['pgd-collapse']);
     expect(judgeCheck(check({ pgd: 0.5, fgsm: 0.6 }), 0.69, T)).toEqual([]);
     const [above] = judgeCheck(check({ clean: 0.5, fgsm: 0.6, pgd: 0.6 }), 0.6, T);
@@ -75,6 +76,8 @@ describe('RobustnessMonitor', () => {
     expect(() => new RobustnessMonitor(f.view, data, { epsilon: 0.3, collapse: 2 })).toThrow(
       '@advtrain/train: option "collapse" must be a number in (0, 1) (received 2).');
     expect(() => new RobustnessMonitor(f.view, data, { epsilon: 0.3, everystep: 5 } as never)).toThrow(/unknown option "everystep"/);
+    expect(() => new RobustnessMonitor(f.view, data, { epsilon: 0.3, stopOn: ['nan'] } as never)).toThrow(
+      /option "stopOn" must be a list of warning kinds from "fgsm-not-pgd", "pgd-collapse", "robust-above-clean"/);
     tf.dispose([data.x, data.y]);
     f.dispose();
   });

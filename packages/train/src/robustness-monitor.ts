@@ -42,14 +42,18 @@ export interface RobustnessMonitorOptions {
   readonly heldOutAttack?: Omit<AttackOptions, 'epsilon'>;
   /** Flag when FGSM accuracy is at least `fgsmRobust` and exceeds PGD accuracy by more than this on the minibatch. Default 0.3. */
   readonly fgsmGap?: number;
-  /** FGSM accuracy from which the model counts as robust to FGSM. Default 0.7. */
+  /** FGSM accuracy from which the model counts as robust to FGSM. Default 0.9. */
   readonly fgsmRobust?: number;
   /** Flag when minibatch PGD accuracy falls this far below its best so far. Default 0.2 (Wong et al.). */
   readonly collapse?: number;
   /** Flag when PGD accuracy exceeds clean accuracy by more than this. Default 0.05. */
   readonly aboveClean?: number;
-  /** Stop training at a flag. Default true. */
-  readonly stopOnFlag?: boolean;
+  /**
+   * Warnings that stop training. Default `['pgd-collapse']`: a collapse does
+   * not recover (Wong et al. stop there); the other two are reported and the
+   * run goes on, since a model still learning can show them for a while.
+   */
+  readonly stopOn?: ReadonlyArray<MonitorWarning['kind']>;
   /** At the end of training, restore the weights of the best held-out robust accuracy. Default true (needs `heldOut`). */
   readonly restoreBest?: boolean;
   /** Called with every warning (default: none; warnings are also in `monitor.warnings`). */
@@ -58,7 +62,8 @@ export interface RobustnessMonitorOptions {
 
 const DEFAULTS = {
   epsilon: undefined as unknown as number, everySteps: 100, attack: {} as Omit<AttackOptions, 'epsilon'>, heldOut: null as EvalData | null,
-  heldOutAttack: null as Omit<AttackOptions, 'epsilon'> | null, fgsmGap: 0.3, fgsmRobust: 0.7, collapse: 0.2, aboveClean: 0.05, stopOnFlag: true,
+  heldOutAttack: null as Omit<AttackOptions, 'epsilon'> | null, fgsmGap: 0.3, fgsmRobust: 0.9, collapse: 0.2, aboveClean: 0.05,
+  stopOn: ['pgd-collapse'] as ReadonlyArray<MonitorWarning['kind']>,
   restoreBest: true, onWarning: null as ((warning: MonitorWarning) => void) | null,
 };
 
@@ -106,7 +111,7 @@ export function judgeCheck(c: MonitorCheck, previousBest: number, t: MonitorThre
  *   single-step method, or gradient masking),
  * - PGD accuracy collapses below its best (catastrophic overfitting),
  * - PGD accuracy is above clean accuracy (the attack fails: gradient masking),
- * stops training at a warning (`stopOnFlag`), and at the end restores the
+ * stops training at a collapse (`stopOn`), and at the end restores the
  * weights with the best held-out robust accuracy (`restoreBest`).
  *
  * ```ts
@@ -127,8 +132,11 @@ export class RobustnessMonitor implements Callback {
   restoredStep: number | null = null;
 
   constructor(view: ModelView, batch: Batch, options: RobustnessMonitorOptions) {
-    const c = checkOptions(PKG, options, DEFAULTS).positive('epsilon').integer('everySteps', { min: 1 })
-      .boolean('stopOnFlag').boolean('restoreBest');
+    const c = checkOptions(PKG, options, DEFAULTS).positive('epsilon').integer('everySteps', { min: 1 }).boolean('restoreBest');
+    const kinds = ['fgsm-not-pgd', 'pgd-collapse', 'robust-above-clean'];
+    if (!Array.isArray(c.values.stopOn) || c.values.stopOn.some((k) => !kinds.includes(k))) {
+      c.fail('stopOn', `a list of warning kinds from ${kinds.map((k) => `"${k}"`).join(', ')}`);
+    }
     for (const key of ['fgsmGap', 'fgsmRobust', 'collapse', 'aboveClean'] as const) {
       const v = c.values[key];
       if (!(typeof v === 'number' && v > 0 && v < 1)) c.fail(key, 'a number in (0, 1)');
@@ -196,12 +204,13 @@ export class RobustnessMonitor implements Callback {
     this.best = { step, heldOut, weights };
   }
 
-  /** Training-loop callback: checks every `everySteps` steps and stops at a warning (`stopOnFlag`). */
+  /** Training-loop callback: checks every `everySteps` steps and stops at a warning listed in `stopOn`. */
   async onStep(report: StepReport, info: StepInfo): Promise<void> {
     this.seen = { step: report.step + 1, trainSeconds: info.trainMs / 1000 };
     if ((report.step + 1) % this.o.everySteps !== 0) return;
     const { warnings } = await this.check(report.step + 1, info.trainMs / 1000);
-    if (warnings.length && this.o.stopOnFlag) info.stop(warnings.map((w) => w.message).join(' '));
+    const stopping = warnings.filter((w) => this.o.stopOn.includes(w.kind));
+    if (stopping.length) info.stop(stopping.map((w) => w.message).join(' '));
   }
 
   /** A last check where training ended, then the best weights go back when they beat the last ones. */
