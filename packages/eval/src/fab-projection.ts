@@ -7,8 +7,11 @@
  * coordinate pushed against sign(c·w_i), d_i = −sign(c·w_i)·min(λ·v_i, cap_i),
  * where cap_i is the room to the bound and v_i = 1 (L∞) or |w_i| (L2). The
  * reduction g(λ) = Σ |w_i|·min(λ·v_i, cap_i) is piecewise linear and
- * increasing, so one sort of the breakpoints cap_i / v_i and a scan find the
- * λ with g(λ) = |c|.
+ * increasing: a binary search over the sorted breakpoints cap_i / v_i finds
+ * the piece that holds g(λ) = |c|, and λ is solved on it. The breakpoints are
+ * sorted as plain numbers (native typed-array sort, no comparator) and the
+ * sums recomputed per probe: O(d log d) with small constants, which matters
+ * because FAB projects twice per example and iteration.
  */
 export function projectOntoHyperplane(t: ArrayLike<number>, w: ArrayLike<number>, b: number,
   box: readonly [number, number], norm: 'linf' | 'l2', out: Float64Array): Float64Array {
@@ -17,34 +20,58 @@ export function projectOntoHyperplane(t: ArrayLike<number>, w: ArrayLike<number>
   for (let i = 0; i < n; i++) c += (w[i] as number) * (t[i] as number);
   const s = c >= 0 ? 1 : -1;
   const goal = Math.abs(c);
-  const caps = new Float64Array(n);
-  const speed = new Float64Array(n);
-  const order: number[] = [];
-  let slope = 0;
+  const { caps, mass, rate, knots } = scratch(n);
   for (let i = 0; i < n; i++) {
     const wi = s * (w[i] as number);
-    if (Math.abs(wi) < 1e-12) continue;
+    const aw = Math.abs(wi);
+    if (aw < 1e-12) { rate[i] = 0; mass[i] = 0; knots[i] = 0; caps[i] = 0; continue; }
     // Moving against sign(w_i) lowers ⟨w, ·⟩: down to lo for w_i > 0, up to hi otherwise.
     caps[i] = Math.max(0, wi > 0 ? (t[i] as number) - box[0] : box[1] - (t[i] as number));
-    speed[i] = norm === 'linf' ? 1 : Math.abs(wi);
-    slope += Math.abs(wi) * speed[i]!;
-    order.push(i);
+    const speed = norm === 'linf' ? 1 : aw;
+    rate[i] = aw * speed; // slope of |w_i|·min(λ·v_i, cap_i) before it saturates
+    mass[i] = aw * caps[i]!; // its value after
+    knots[i] = caps[i]! / speed;
   }
-  order.sort((p, q) => caps[p]! / speed[p]! - caps[q]! / speed[q]!);
-  let reached = 0;
+  // g(λ) with every coordinate whose breakpoint is ≤ lo saturated.
+  const g = (lo: number, lambda: number): number => {
+    let v = 0;
+    for (let i = 0; i < n; i++) if (rate[i]! > 0) v += knots[i]! <= lo ? mass[i]! : lambda * rate[i]!;
+    return v;
+  };
+  const sorted = knots.slice(0, n).sort();
   let lambda = Infinity;
-  for (const i of order) {
-    const knot = caps[i]! / speed[i]!;
-    if (reached + slope * knot >= goal) {
-      lambda = (goal - reached) / slope;
-      break;
+  if (g(Infinity, Infinity) >= goal || !Number.isFinite(sorted[n - 1]!)) {
+    let [lo, hi] = [0, n - 1];
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (g(sorted[mid]!, sorted[mid]!) >= goal) hi = mid; else lo = mid + 1;
     }
-    reached += Math.abs(w[i] as number) * caps[i]!;
-    slope -= Math.abs(w[i] as number) * speed[i]!;
+    const floor = lo > 0 ? sorted[lo - 1]! : 0;
+    let reached = 0;
+    let slope = 0;
+    for (let i = 0; i < n; i++) {
+      if (rate[i]! === 0) continue;
+      if (knots[i]! <= floor) reached += mass[i]!; else slope += rate[i]!;
+    }
+    lambda = slope > 0 ? Math.max(0, (goal - reached) / slope) : floor;
   }
   out.fill(0);
-  for (const i of order) out[i] = -Math.sign(s * (w[i] as number)) * Math.min(lambda * speed[i]!, caps[i]!);
+  for (let i = 0; i < n; i++) {
+    if (rate[i]! === 0) continue;
+    const speed = norm === 'linf' ? 1 : Math.abs(w[i] as number);
+    out[i] = -Math.sign(s * (w[i] as number)) * Math.min(lambda * speed, caps[i]!);
+  }
   return out;
+}
+
+let buffers = { caps: new Float64Array(0), mass: new Float64Array(0), rate: new Float64Array(0), knots: new Float64Array(0) };
+
+/** Work arrays reused between calls (FAB projects thousands of times per run). */
+function scratch(n: number) {
+  if (buffers.caps.length < n) {
+    buffers = { caps: new Float64Array(n), mass: new Float64Array(n), rate: new Float64Array(n), knots: new Float64Array(n) };
+  }
+  return buffers;
 }
 
 /** ‖v‖∞ or ‖v‖₂. */
