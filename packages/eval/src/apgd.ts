@@ -10,8 +10,9 @@ import { classRanking, requireInputSite, selectRows, takeRows, type SuiteAttackR
 
 /** Options of Auto-PGD (Croce & Hein 2020). */
 export interface ApgdOptions {
+  /** Radius of the threat model (> 0). */
   readonly epsilon: number;
-  /** Default `'linf'`. */
+  /** `'linf'` (default) or `'l2'`. */
   readonly norm?: 'linf' | 'l2';
   /** `'ce'` (APGD-CE, default), `'dlr'` (APGD-DLR) or `'dlr-targeted'` (APGD-T). */
   readonly loss?: 'ce' | 'dlr' | 'dlr-targeted';
@@ -25,6 +26,7 @@ export interface ApgdOptions {
   readonly eotIterations?: number;
   /** ρ of the oscillation check. Default 0.75. */
   readonly rho?: number;
+  /** Seed of the random starts. Default 0. */
   readonly seed?: number;
 }
 
@@ -33,9 +35,11 @@ const APGD_DEFAULTS = {
   steps: 100, restarts: 1, targetClasses: 9, eotIterations: 1, rho: 0.75, seed: 0,
 };
 
+/** {@link ApgdOptions} with every default filled. */
 export type ResolvedApgd = Readonly<typeof APGD_DEFAULTS>;
 
 /** Validates APGD options (unknown keys are errors) and fills in the defaults. */
+/** Validates {@link ApgdOptions} and fills the defaults. */
 export function resolveApgd(options: ApgdOptions): ResolvedApgd {
   return checkOptions(PKG, options, APGD_DEFAULTS).positive('epsilon').oneOf('norm', ['linf', 'l2'])
     .oneOf('loss', ['ce', 'dlr', 'dlr-targeted']).integer('steps', { min: 1 }).integer('restarts', { min: 1 })

@@ -9,7 +9,9 @@ import { requireInputSite, takeRows, type SuiteAttackResult } from './rows.js';
 import { squareAttack } from './square.js';
 
 /** The attacks AutoAttack can run, in the order it runs them. */
+/** The attacks `autoAttack` knows, by the names the reference code uses. */
 export const AUTO_ATTACK_NAMES = ['apgd-ce', 'apgd-dlr', 'apgd-t', 'fab-t', 'square'] as const;
+/** One of {@link AUTO_ATTACK_NAMES}. */
 /** One of {@link AUTO_ATTACK_NAMES}. */
 export type AutoAttackName = (typeof AUTO_ATTACK_NAMES)[number];
 
@@ -20,9 +22,11 @@ export const AUTO_ATTACK_VERSIONS: Readonly<Record<'standard' | 'rand', readonly
 };
 
 /** Options of {@link autoAttack}. */
+/** Options of {@link autoAttack}. */
 export interface AutoAttackOptions {
+  /** Radius of the threat model (> 0). */
   readonly epsilon: number;
-  /** Default `'linf'`. */
+  /** `'linf'` (default) or `'l2'`. */
   readonly norm?: 'linf' | 'l2';
   /** `'standard'` (default), `'rand'` (randomized models: APGD-CE and APGD-DLR with EOT) or a list of attack names. */
   readonly version?: 'standard' | 'rand' | readonly AutoAttackName[];
@@ -45,11 +49,15 @@ export interface AutoAttackOptions {
 }
 
 /** What {@link autoAttack} returns: robust accuracy under the worst case of every attack, and which attack broke each example. */
+/** What {@link autoAttack} returns. */
 export interface AutoAttackResult {
   /** Robust accuracy: the fraction of examples that survive every attack. */
   readonly accuracy: number;
+  /** Clean accuracy of the same examples. */
   readonly clean: number;
+  /** Examples that survived every attack. */
   readonly correct: number;
+  /** Examples evaluated. */
   readonly total: number;
   /** Per example (in data order): 1 if it survived every attack (the worst case over the suite). */
   readonly robust: Uint8Array;
@@ -59,8 +67,11 @@ export interface AutoAttackResult {
   readonly accuracyAfter: Readonly<Partial<Record<AutoAttackName, number>>>;
   /** Seconds spent in each attack. */
   readonly seconds: Readonly<Partial<Record<AutoAttackName, number>>>;
+  /** The attacks run, in order. */
   readonly attacks: readonly AutoAttackName[];
+  /** The radius attacked. */
   readonly epsilon: number;
+  /** The threat model's norm. */
   readonly norm: 'linf' | 'l2';
 }
 
@@ -73,6 +84,7 @@ const AUTO_DEFAULTS = {
 type Resolved = Readonly<typeof AUTO_DEFAULTS> & { attacks: readonly AutoAttackName[] };
 
 /** Validates AutoAttack options (unknown keys are errors) and fills in the defaults. */
+/** Validates {@link AutoAttackOptions} and fills the defaults of the chosen version. */
 export function resolveAutoAttack(options: AutoAttackOptions): Resolved {
   const c = checkOptions(PKG, options, AUTO_DEFAULTS).positive('epsilon').oneOf('norm', ['linf', 'l2'])
     .integerSeed('seed').integer('batchSize', { min: 1 }).integer('steps', { min: 1 }).integer('queries', { min: 1 })

@@ -11,6 +11,7 @@ import { boxOf, classRanking, labelsOf, requireInputSite, takeRows, type SuiteAt
 export interface FabOptions {
   /** An example counts as broken when FAB finds an adversarial point within this radius. */
   readonly epsilon: number;
+  /** `'linf'` (default) or `'l2'`. */
   readonly norm?: 'linf' | 'l2';
   /** Iterations per target class. Default 100. */
   readonly steps?: number;
@@ -24,6 +25,7 @@ export interface FabOptions {
   readonly overshoot?: number;
   /** β, how far back toward x after each success. Default 0.9. */
   readonly backtrack?: number;
+  /** Seed of the random starts of restarts after the first. Default 0. */
   readonly seed?: number;
 }
 
@@ -33,6 +35,7 @@ const FAB_DEFAULTS = {
 };
 
 /** Validates FAB options (unknown keys are errors) and fills in the defaults. */
+/** Validates {@link FabOptions} and fills the defaults. */
 export function resolveFab(options: FabOptions): Readonly<typeof FAB_DEFAULTS> {
   return checkOptions(PKG, options, FAB_DEFAULTS).positive('epsilon').oneOf('norm', ['linf', 'l2'])
     .integer('steps', { min: 1 }).integer('targetClasses', { min: 1 }).integer('restarts', { min: 1 })

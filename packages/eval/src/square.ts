@@ -7,18 +7,22 @@ import { gridOf, squareFraction, squarePattern, type Grid } from './square-geome
 
 /** Options of the Square attack (Andriushchenko et al., ECCV 2020). */
 export interface SquareOptions {
+  /** Radius of the threat model (> 0). */
   readonly epsilon: number;
+  /** `'linf'` (default) or `'l2'`. */
   readonly norm?: 'linf' | 'l2';
   /** Model queries per example. Default 5000. */
   readonly queries?: number;
   /** Initial fraction of pixels a window covers. Default 0.8. */
   readonly pInit?: number;
+  /** Seed of the windows and signs. Default 0. */
   readonly seed?: number;
 }
 
 const SQUARE_DEFAULTS = { epsilon: undefined as unknown as number, norm: 'linf' as 'linf' | 'l2', queries: 5000, pInit: 0.8, seed: 0 };
 
 /** Validates Square attack options (unknown keys are errors) and fills in the defaults. */
+/** Validates {@link SquareOptions} and fills the defaults. */
 export function resolveSquare(options: SquareOptions): Readonly<typeof SQUARE_DEFAULTS> {
   return checkOptions(PKG, options, SQUARE_DEFAULTS).positive('epsilon').oneOf('norm', ['linf', 'l2'])
     .integer('queries', { min: 1 }).number('pInit', { minExclusive: 0, max: 1 }).integerSeed('seed').done();
