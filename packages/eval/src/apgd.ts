@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  PassCounter, checkOptions, clampToRange, createRng, exampleCrossEntropy, l2Norm, linfNorm, mixSeed, probe,
+  PassCounter, checkOptions, clampToRange, createRng, exampleCrossEntropy, l2Norm, linfNorm, mixSeed, normalizeL2, probe,
   projectToBall, randomNormal, randomUniform, type Batch, type ExampleLossFn, type ModelView,
 } from '@advtrain/core';
 import { evalContext, inferenceLogits } from './attack.js';
@@ -125,7 +125,7 @@ async function apgdRun(view: ModelView, batch: Batch, a: ResolvedApgd, loss: Exa
     const momentum = i > 0 ? 0.75 : 1;
     const eta = perExample(stepSize, shape);
     const next = tf.tidy(() => {
-      const dir = a.norm === 'linf' ? tf.sign(grad) : tf.div(grad, tf.add(l2Norm(grad), 1e-12));
+      const dir = a.norm === 'linf' ? tf.sign(grad) : normalizeL2(grad, { guard: 1e-12, guardMode: 'add' });
       const z = constrain(tf.add(delta, tf.mul(eta, dir)));
       // Heavy-ball step: a blend of the projected gradient step and the previous move.
       return constrain(tf.add(tf.add(delta, tf.mul(momentum, tf.sub(z, delta))), tf.mul(1 - momentum, tf.sub(delta, deltaOld))));

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkOptions, clampToRange, mixSeed, type Batch, type ModelView } from '@advtrain/core';
+import { checkOptions, clampToRange, l2Norm, linfNorm, mixSeed, type Batch, type ModelView } from '@advtrain/core';
 import { apgdAttack } from './apgd.js';
 import { inferenceLogits } from './attack.js';
 import { createAttackProgress, progressStream, type ProgressStream } from './attack-progress.js';
@@ -131,8 +131,7 @@ function checkClasses(classes: number, a: Resolved, options: AutoAttackOptions):
 async function confirmBroken(view: ModelView, batch: Batch, delta: tf.Tensor, a: Resolved): Promise<Uint8Array> {
   const [ok, size] = tf.tidy(() => {
     const d = view.validRange ? clampToRange(tf.cast(batch.x, 'float32'), delta, view.validRange) : delta;
-    const flat = tf.reshape(d, [d.shape[0] as number, -1]);
-    const n = a.norm === 'linf' ? tf.max(tf.abs(flat), 1) : tf.sqrt(tf.sum(tf.square(flat), 1));
+    const n = tf.reshape(a.norm === 'linf' ? linfNorm(d) : l2Norm(d), [-1]);
     return [correctMask(inferenceLogits(view, batch, d), batch.y), n];
   });
   const [okv, sizev] = await Promise.all([ok.data(), size.data()]);
