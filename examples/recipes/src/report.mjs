@@ -14,7 +14,8 @@ export function renderRecipeReport(summary) {
     { name: `seed ${r.seed} clean`, points: r.checks.filter((c) => c.heldOutClean !== null).map((c) => [c.trainSeconds / 60, c.heldOutClean]) },
     { name: `seed ${r.seed} PGD`, dashed: true, points: r.checks.filter((c) => c.heldOut !== null).map((c) => [c.trainSeconds / 60, c.heldOut]) },
   ]);
-  const rows = summary.runs.map((r) => `<tr><td>ours, seed ${r.seed}</td><td>${pct(r.clean)}</td><td>${pct(r.robust)}</td><td>${r.trainMinutes.toFixed(1)} min</td><td>${r.minibatches}</td><td>${r.restoredStep ?? '–'}</td></tr>`);
+  const aa = (r) => (r.autoAttack ? `${pct(r.autoAttack.accuracy)} (PGD ${pct(r.autoAttack.pgd)}, first ${r.autoAttack.images})` : '–');
+  const rows = summary.runs.map((r) => `<tr><td>ours, seed ${r.seed}</td><td>${pct(r.clean)}</td><td>${pct(r.robust)}</td><td>${aa(r)}</td><td>${r.trainMinutes.toFixed(1)} min</td><td>${r.minibatches}</td><td>${r.restoredStep ?? '–'}</td></tr>`);
   const warnings = summary.runs.flatMap((r) => r.warnings.map((w) => `<li><b>seed ${r.seed}</b>: ${esc(w)}</li>`));
   const s = summary.setup;
   return `<!DOCTYPE html>
@@ -36,9 +37,9 @@ td:first-child { text-align: left; }
 ${s.trainImages} training images (${s.heldOutImages} more held out for the monitor); evaluation ${esc(s.evaluation)} on ${s.testImages} test images.
 Backend <code>${esc(summary.backend)}</code> (${esc(summary.device)}). Command: <code>${esc(summary.command)}</code>.</p>
 <table>
-<thead><tr><th></th><th>clean</th><th>robust</th><th>training time</th><th>minibatches</th><th>best weights from step</th></tr></thead>
+<thead><tr><th></th><th>clean</th><th>robust</th><th>AutoAttack</th><th>training time</th><th>minibatches</th><th>best weights from step</th></tr></thead>
 <tbody>
-<tr><td>paper</td><td>${pct(summary.paper.clean)}</td><td>${pct(summary.paper.robust)}</td><td>–</td><td>–</td><td>–</td></tr>
+<tr><td>paper</td><td>${pct(summary.paper.clean)}</td><td>${pct(summary.paper.robust)}</td><td>–</td><td>–</td><td>–</td><td>–</td></tr>
 ${rows.join('\n')}
 </tbody>
 </table>

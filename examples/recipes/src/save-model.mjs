@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -21,5 +21,20 @@ export async function saveLayersModel(model, dir) {
     };
     await writeFile(join(dir, 'model.json'), `${JSON.stringify(json)}\n`);
     return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weights.byteLength } };
+  }));
+}
+
+/** Reads a model written by {@link saveLayersModel} (or any model.json + one weights file). */
+export async function loadLayersModelFrom(dir) {
+  const tfl = await import('@tensorflow/tfjs-layers');
+  const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
+  const manifest = json.weightsManifest?.[0];
+  if (!json.modelTopology || !manifest || manifest.paths.length !== 1) {
+    throw new Error(`reproduce: ${join(dir, 'model.json')} is not a layers model with one weights file.`);
+  }
+  const bytes = await readFile(join(dir, manifest.paths[0]));
+  return tfl.loadLayersModel(tf.io.fromMemory({
+    modelTopology: json.modelTopology, weightSpecs: manifest.weights,
+    weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
   }));
 }

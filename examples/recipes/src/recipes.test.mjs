@@ -1,0 +1,69 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { prepareBackend } from '@advtrain/backends';
+import { PGD_50_10_MNIST } from '@advtrain/eval';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { main } from './main.mjs';
+import { buildFastCnn } from './model.mjs';
+import { loadLayersModelFrom } from './save-model.mjs';
+import { RECIPES, RECIPE_NAMES } from './recipes.mjs';
+
+beforeAll(async () => { await prepareBackend('wasm'); });
+
+describe('recipes', () => {
+  it('initialise like PyTorch: weights and biases in ±1/√fan_in, spread over the range', async () => {
+    const { model, dispose } = buildFastCnn({ seed: 3 });
+    const fanIns = [16, 256, 1568, 100];
+    const dense = model.layers.filter((l) => l.getWeights().length === 2);
+    expect(dense).toHaveLength(4);
+    for (const [i, layer] of dense.entries()) {
+      const bound = 1 / Math.sqrt(fanIns[i]);
+      for (const w of layer.getWeights()) {
+        const v = await w.data();
+        const max = v.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+        expect(max).toBeLessThanOrEqual(bound);
+        expect(max).toBeGreaterThan(0.8 * bound);
+      }
+    }
+    dispose();
+  });
+
+  it('each names its paper row, reference code, target and the PGD-50 × 10 evaluation; schedules peak at floor(2E/5)', () => {
+    expect(RECIPE_NAMES).toEqual(['fgsm-rs-mnist', 'pgd-mnist', 'free-at-mnist', 'yopo-mnist']);
+    for (const name of RECIPE_NAMES) {
+      const r = RECIPES[name];
+      expect(r.paper.citation.length).toBeGreaterThan(20);
+      expect(r.reference.length).toBeGreaterThan(20);
+      expect(r.evaluation).toBe(PGD_50_10_MNIST);
+      expect(r.epsilon).toBe(0.3);
+      const lr = r.schedules(r.epochs).learningRate;
+      expect(lr({ epoch: Math.floor((2 * r.epochs) / 5), optimizerStep: 0 })).toBe(5e-3);
+      expect(lr({ epoch: r.epochs, optimizerStep: 0 })).toBe(0);
+    }
+  });
+
+  it('refuses a bad command line with the flag and the value', async () => {
+    await expect(main(['fgsm-rs'], () => {})).rejects.toThrow(/expected one recipe, one of fgsm-rs-mnist, pgd-mnist, free-at-mnist, yopo-mnist \(received "fgsm-rs"\)/);
+    await expect(main(['pgd-mnist', '--seed', '1', '--seeds', '1,2'], () => {})).rejects.toThrow('reproduce: give --seed or --seeds, not both.');
+    await expect(main(['pgd-mnist', '--epochs', '0'], () => {})).rejects.toThrow('reproduce: flag --epochs must be an integer >= 1 (received "0").');
+  });
+
+  it('runs end to end on a slice: JSON, report, and a saved model that reloads with the same predictions', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'advtrain-recipes-'));
+    const lines = [];
+    const summary = await main(['fgsm-rs-mnist', '--train-size', '300', '--test-size', '20', '--epochs', '1', '--backend', 'wasm',
+      '--json', join(dir, 'r.json'), '--report', join(dir, 'r.html'), '--save-model', join(dir, 'model')], (l) => lines.push(l));
+    const run = summary.runs[0];
+    expect(run).toMatchObject({ seed: 0, epochs: 1, minibatches: 3 });
+    expect(run.checks.at(-1).step).toBe(3);
+    expect(JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')).setup).toMatchObject({ trainImages: 270, heldOutImages: 30, testImages: 20 });
+    expect(readFileSync(join(dir, 'r.html'), 'utf8')).toContain('Held-out accuracy against training time');
+    const loaded = await loadLayersModelFrom(join(dir, 'model'));
+    expect(loaded.countParams()).toBe(16 * 17 + 32 * 257 + 100 * 1569 + 10 * 101);
+    loaded.dispose();
+    const evaluated = await main(['fgsm-rs-mnist', '--evaluate', join(dir, 'model'), '--test-size', '20'], () => {});
+    expect(evaluated.clean).toBe(run.clean);
+    expect(evaluated.robust).toBe(run.robust);
+  });
+});
