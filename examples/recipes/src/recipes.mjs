@@ -47,7 +47,7 @@ export const RECIPES = {
     reference: 'locuslab/fast_adversarial CIFAR10/train_free.py (m 8, step ε, cyclic lr over epochs ÷ m) with the MNIST model, ε and Adam of train_mnist.py',
     target: { robust: 0.85, clean: null },
     epochs: 3,
-    strategy: async () => { const { freeAt } = await import('@advtrain/free-at'); return freeAt({ epsilon: 0.3, replays: 8 }); },
+    strategy: async () => { const { freeAt, FREE_AT_MNIST_PRESET } = await import('@advtrain/free-at'); return freeAt(FREE_AT_MNIST_PRESET); },
     schedules: (epochs) => ({ learningRate: cyclicSchedule({ peak: 5e-3, epochs }) }),
     schedule: 'cyclic over the data epochs, 0 → 5e-3 → 0',
   },

@@ -9,11 +9,11 @@ import {
   type Fixture,
 } from '@advtrain/core/testing';
 import { currentBackend, skipReason } from '@advtrain/test-config/skip-list';
-import { FREE_AT_NLP_PRESET, freeAt, type FreeAtState } from './index.js';
+import { FREE_AT_MNIST_PRESET, FREE_AT_NLP_PRESET, freeAt, type FreeAtState } from './index.js';
 
 const kit = (options: object, fixture?: 'embedding') => conformanceCases(freeAt, {
   options, ...(fixture ? { fixture } : {}),
-  valid: [{}, FREE_AT_NLP_PRESET, { replays: 1, epsilon: 0 }, { stepSize: 0.01 }],
+  valid: [{}, FREE_AT_MNIST_PRESET, FREE_AT_NLP_PRESET, { replays: 1, epsilon: 0 }, { stepSize: 0.01 }],
   invalid: [[{ replays: 0 }, 'replays'], [{ epsilon: -1 }, 'epsilon'], [{ variant: 'text' }, 'variant'],
     [{ stepSize: -0.1 }, 'stepSize'], [{ replays: 1.5 }, 'replays']],
 });
@@ -230,5 +230,14 @@ describe('free-at nlp preset', () => {
     expect(d.some((v) => v !== 0)).toBe(true);
     tf.dispose([reference.loss, ...Object.values(reference.paramGrads!), ...applied.flatMap((g) => Object.values(g)), init.delta as tf.Tensor]);
     outer.loss.dispose(); s2.dispose(init.state); disposeBatch(batch); f.dispose();
+  });
+});
+
+describe('FREE_AT_MNIST_PRESET', () => {
+  it('replays each minibatch 8 times with a buffer step of ε = 0.3', () => {
+    const s = freeAt(FREE_AT_MNIST_PRESET);
+    expect(s.options).toMatchObject({ variant: 'image', replays: 8, epsilon: 0.3, stepSize: null });
+    expect(s.capabilities.optimizerStepsPerBatch).toBe(8);
+    expect(s.capabilities.threat).toEqual({ norm: 'linf', epsilon: 0.3 });
   });
 });

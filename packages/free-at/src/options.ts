@@ -27,6 +27,20 @@ export const FREE_AT_DEFAULTS: FreeAtOptions = Object.freeze({
 });
 
 /**
+ * FreeAT on MNIST at ε = 0.3. The FreeAT paper has no MNIST row; this follows
+ * the closest published setting, the FreeAT re-implementation of Wong, Rice &
+ * Kolter (2020, locuslab/fast_adversarial `CIFAR10/train_free.py`): m = 8
+ * replays, buffer step = ε, epochs divided by m, with the MNIST radius. Pair it
+ * with a cyclic learning rate over the (divided) epochs.
+ */
+export const FREE_AT_MNIST_PRESET: Partial<FreeAtOptions> = Object.freeze({
+  variant: 'image',
+  replays: 8,
+  epsilon: 0.3,
+  stepSize: null,
+});
+
+/**
  * The FreeLB repository's NLP FreeAT (`freeat_train_step`), with the fairseq
  * RoBERTa-large MNLI launch values (adv_steps 2, adv_lr 0.1, init_mag 0.1, max_norm 0.3).
  */
