@@ -90,7 +90,7 @@ async function runSeed(recipe, flags, seed, data, log) {
     log(`${NAME}: seed ${seed}: model written to ${dir}`);
   }
   const evaluation = await evaluateProtocol(model.view, data.test, recipe.evaluation, { batchSize: 500, progress: true });
-  const strong = await autoAttackOnSubset(recipe, flags, model.view, data.test, log);
+  const strong = await autoAttackOnSubset(recipe, flags, model.view, data.test, log, evaluation);
   const warnings = monitor.warnings.map((w) => w.message);
   if (recipe.paper.robust !== null && evaluation.accuracy < 0.5 * recipe.paper.robust) {
     warnings.push(`${NAME}: seed ${seed} ends non-robust: ${pct(evaluation.accuracy)} under ${recipe.evaluation.name}, against ${pct(recipe.paper.robust)} in the paper.`);
@@ -149,11 +149,12 @@ export async function main(argv = process.argv.slice(2), log = (line) => console
  * AutoAttack's standard suite on the first `--autoattack` test images, with
  * the recipe's PGD protocol on the same images for comparison; null when off.
  */
-async function autoAttackOnSubset(recipe, flags, view, test, log) {
+async function autoAttackOnSubset(recipe, flags, view, test, log, whole) {
   const n = Math.min(flags.autoattack, test.x.shape[0]);
   if (n === 0) return null;
   const subset = slice(test, 0, n);
-  const pgd = await evaluateProtocol(view, subset, recipe.evaluation, { batchSize: 500 });
+  // On the whole evaluated set the protocol's result is already known.
+  const pgd = n === test.x.shape[0] ? whole : await evaluateProtocol(view, subset, recipe.evaluation, { batchSize: 500 });
   const aa = await autoAttack(view, subset, { epsilon: recipe.epsilon, norm: 'linf', version: 'standard', batchSize: 500 });
   dispose(subset);
   const seconds = Object.values(aa.seconds).reduce((a, b) => a + b, 0);
@@ -172,7 +173,7 @@ async function evaluateSaved(recipe, flags, prepared, argv, log) {
   log(`${NAME}: evaluating ${flags.evaluate} with ${recipe.evaluation.name} on ${flags.testSize} test images`);
   const evaluation = await evaluateProtocol(view, test, recipe.evaluation, { batchSize: 500, progress: true });
   log(`${NAME}: clean ${pct(evaluation.clean)}, ${recipe.evaluation.name} ${pct(evaluation.accuracy)} (${evaluation.seconds.toFixed(0)} s)`);
-  const strong = await autoAttackOnSubset(recipe, flags, view, test, log);
+  const strong = await autoAttackOnSubset(recipe, flags, view, test, log, evaluation);
   dispose(test);
   model.dispose();
   const summary = {
