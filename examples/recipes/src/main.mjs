@@ -76,6 +76,8 @@ async function runSeed(recipe, flags, seed, data, log) {
   const monitor = new RobustnessMonitor(model.view, data.monitorBatch, {
     epsilon: recipe.epsilon, everySteps: Math.max(1, Math.floor(perEpoch / 3)), heldOut: data.heldOut,
     onWarning: (w) => log(`${NAME}: seed ${seed}: warning: ${w.message}`),
+    onCheck: (c) => log(`${NAME}: seed ${seed}: step ${c.step}: monitor batch clean ${pct(c.clean)}, FGSM ${pct(c.fgsm)}, PGD-10 ${pct(c.pgd)}; `
+      + `held-out clean ${pct(c.heldOutClean)}, PGD-10 ${pct(c.heldOut)}`),
   });
   log(`${NAME}: seed ${seed}: training ${strategy.toString()} for ${epochs} epochs of ${perEpoch} minibatches`);
   const result = await fit(trainer, data.train, { epochs, batchSize: recipe.batchSize, seed, callbacks: [monitor], label: `${recipe.name} seed ${seed}` });

@@ -58,6 +58,8 @@ export interface RobustnessMonitorOptions {
   readonly restoreBest?: boolean;
   /** Called with every warning (default: none; warnings are also in `monitor.warnings`). */
   readonly onWarning?: (warning: MonitorWarning) => void;
+  /** Called with every check, e.g. to log it (default: none; checks are also in `monitor.checks`). */
+  readonly onCheck?: (check: MonitorCheck) => void;
 }
 
 const DEFAULTS = {
@@ -65,6 +67,7 @@ const DEFAULTS = {
   heldOutAttack: null as Omit<AttackOptions, 'epsilon'> | null, fgsmGap: 0.3, fgsmRobust: 0.9, collapse: 0.2, aboveClean: 0.05,
   stopOn: ['pgd-collapse'] as ReadonlyArray<MonitorWarning['kind']>,
   restoreBest: true, onWarning: null as ((warning: MonitorWarning) => void) | null,
+  onCheck: null as ((check: MonitorCheck) => void) | null,
 };
 
 const pct = (v: number): string => `${(100 * v).toFixed(1)} %`;
@@ -142,6 +145,7 @@ export class RobustnessMonitor implements Callback {
       if (!(typeof v === 'number' && v > 0 && v < 1)) c.fail(key, 'a number in (0, 1)');
     }
     if (c.values.onWarning !== null && typeof c.values.onWarning !== 'function') c.fail('onWarning', 'a function (warning) => void');
+    if (c.values.onCheck !== null && typeof c.values.onCheck !== 'function') c.fail('onCheck', 'a function (check) => void');
     this.o = c.done();
     resolveAttack(this.pgdOptions());
     resolveAttack(this.heldOutOptions());
@@ -182,6 +186,7 @@ export class RobustnessMonitor implements Callback {
     this.checks.push(check);
     this.lastStep = step;
     if (heldOut !== null && (this.best === null || heldOut > this.best.heldOut)) this.keepBest(step, heldOut);
+    this.o.onCheck?.(check);
     const warnings = judgeCheck(check, previousBest, this.o);
     for (const w of warnings) {
       this.warnings.push(w);
