@@ -29,6 +29,9 @@ export { addGrads, accumulateGrads, copyGrads, disposeGrads, scaleGrads, sumGrad
 export { crossEntropy, defaultLoss, exampleCrossEntropy, meanSquaredError, targetsOf, type ExampleLossFn, type LossFn } from './losses.js';
 export { OptionChecker, checkOptions, closestMatch } from './options.js';
 export { AdvtrainError, StrategyOptionsError, assertArgument, describeValue, type AdvtrainErrorCode } from './errors.js';
+export {
+  BatchError, batchStats, checkBatchShapes, checkBatchValues, type BatchExpectation, type StatsLayout,
+} from './batch-check.js';
 export { tensorFromJSON, tensorToJSON, type TensorJSON } from './serialization.js';
 export { disposeExcept, tensorsIn } from './tensor-tree.js';
 export { maskedUniformInit } from './init.js';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { AdvtrainError, describeValue, type Batch } from '@advtrain/core';
+import { checkFinite } from './finite.js';
 
 /**
  * What the evaluators accept: one `Batch` holding the whole set (sliced into
@@ -27,16 +28,26 @@ export function checkBatch(batch: Batch, what = 'data'): number {
         `${PKG}: ${what}.${key} must have as many examples as ${what}.x (${n}), received ${describeValue(t)}.`);
     }
   }
+  if (batch.y.rank > 2 || (batch.y.rank === 2 && batch.y.shape[1] === 1)) {
+    throw new AdvtrainError('ADVTRAIN_INVALID_BATCH',
+      `${PKG}: ${what}.y must be class indices [B] or one-hot labels [B, C] (received ${describeValue(batch.y)}).`
+      + (batch.y.rank === 2 ? ' Squeeze a [B, 1] tensor (tf.squeeze(y, [1])) to pass class indices.' : ''));
+  }
   return n;
 }
 
 /** Minibatches of `data`; slices of a whole-set batch are freed after use. */
 export async function* minibatches(data: EvalData, batchSize: number): AsyncGenerator<Batch> {
   if (!isBatch(data)) {
-    yield* data as AsyncIterable<Batch>;
+    for await (const batch of data as AsyncIterable<Batch>) {
+      checkBatch(batch);
+      await checkFinite(batch);
+      yield batch;
+    }
     return;
   }
   const n = checkBatch(data);
+  await checkFinite(data);
   for (let start = 0; start < n; start += batchSize) {
     const size = Math.min(batchSize, n - start);
     if (start === 0 && size === n) {
