@@ -15,7 +15,7 @@ const { values } = parseArgs({ options: {
 if (!values.weights) throw new Error('bench: pass --weights <file.json> written by bench/convert-fast-adversarial-mnist.py.');
 await prepare(values.backend);
 const { functionModel } = await load('@advtrain/core');
-const { autoAttack, cleanAccuracy, gradientMaskingWarnings, robustAccuracy } = await load('@advtrain/eval');
+const { PGD_50_10_MNIST, autoAttack, cleanAccuracy, gradientMaskingWarnings, robustAccuracy } = await load('@advtrain/eval');
 const { loadMnist } = await import(new URL('../examples/mnist-robustness/src/idx.mjs', import.meta.url).href);
 
 // PyTorch layouts: conv [out, in, kh, kw] → tfjs [kh, kw, in, out]; linear [out, in] → [in, out].
@@ -41,10 +41,11 @@ const epsilon = Number(values.epsilon);
 const test = await loadMnist('test', Number(values.test));
 const clean = (await cleanAccuracy(view, test)).accuracy;
 let t0 = Date.now();
-const pgd = await robustAccuracy(view, test, { epsilon, steps: 50, stepSize: 0.01, restarts: Number(values.restarts) });
+// The paper's protocol (evaluate_mnist.py): PGD-50, step 0.01, restarts, per-example early stop.
+const pgd = await robustAccuracy(view, test, { ...PGD_50_10_MNIST.attack, epsilon, restarts: Number(values.restarts) }, { batchSize: 500 });
 const pgdSeconds = (Date.now() - t0) / 1000;
 const version = values.version.includes(',') ? values.version.split(',') : values.version;
-const aa = await autoAttack(view, test, { epsilon, version, progress: process.stdout });
+const aa = await autoAttack(view, test, { epsilon, version, progress: process.stdout, batchSize: 500 });
 const warnings = gradientMaskingWarnings({ epsilonCurve: [{ epsilon, accuracy: pgd.accuracy }], autoAttack: aa }).map((x) => x.code);
 console.log(JSON.stringify({ model: 'fast_adversarial MNIST fgsm.pth', backend: values.backend, epsilon, test: test.x.shape[0],
   clean, pgd: { attack: pgd.attack, accuracy: pgd.accuracy, seconds: pgdSeconds }, autoAttack: { accuracy: aa.accuracy,
