@@ -17,7 +17,7 @@ cd "$repo"
 git init -q -b main && git add -A && git -c user.name=release-dry -c user.email=release-dry@localhost commit -qm "scratch copy" --no-verify
 
 export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
-pnpm install --frozen-lockfile --prefer-offline --reporter=silent
+pnpm install --prefer-offline --reporter=silent   # the scratch lockfile may change; this checkout's does not
 pnpm exec changeset version
 pnpm install --no-frozen-lockfile --prefer-offline --reporter=silent   # the bumped versions
 pnpm exec turbo run build --filter='./packages/*' --output-logs=errors-only
