@@ -1,6 +1,4 @@
-import { linePlot } from '@advtrain-examples/kit';
-
-const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+import { esc, linePlot } from '@advtrain-examples/kit';
 
 const pct = (v) => (v === null || v === undefined || Number.isNaN(v) ? '–' : `${(100 * v).toFixed(1)} %`);
 
