@@ -13,7 +13,10 @@ const median = (xs) => {
 /** One row per recipe: the paper, each seed (robust / clean), the median, training and evaluation time. */
 export function resultRows(summaries) {
   const byRecipe = new Map();
-  for (const s of summaries) {
+  // `--evaluate` summaries (a saved model evaluated again) lend their AutoAttack figures to the run of the
+  // same recipe whose seed ends the model's folder name (…seed0, …/seed-1).
+  const evaluated = summaries.filter((s) => !s.runs && s.autoAttack);
+  for (const s of summaries.filter((x) => x.runs)) {
     const entry = byRecipe.get(s.recipe) ?? { summary: s, runs: [] };
     entry.runs.push(...s.runs);
     byRecipe.set(s.recipe, entry);
@@ -22,6 +25,11 @@ export function resultRows(summaries) {
     '|---|---|---|---|---|---|---|'];
   for (const [recipe, { summary, runs }] of byRecipe) {
     runs.sort((a, b) => a.seed - b.seed);
+    for (const e of evaluated.filter((x) => x.recipe === recipe)) {
+      const seed = Number(/seed-?(\d+)\/?$/.exec(e.model)?.[1]);
+      const run = runs.find((r) => r.seed === seed);
+      if (run && !run.autoAttack) run.autoAttack = e.autoAttack;
+    }
     const seeds = runs.map((r) => `${r.seed}: ${pct(r.robust)} / ${pct(r.clean)}`).join('<br>');
     const minutes = runs.map((r) => r.trainMinutes.toFixed(1)).join(', ');
     const aa = runs.filter((r) => r.autoAttack).map((r) => `${r.seed}: ${pct(r.autoAttack.accuracy)} vs PGD ${pct(r.autoAttack.pgd)} (${r.autoAttack.seconds.toFixed(0)} s)`).join('<br>') || '–';
