@@ -131,9 +131,7 @@ export async function main(argv = process.argv.slice(2), log = (line) => console
   };
   dispose(all);
   const runs = [];
-  for (const seed of flags.seeds) runs.push(await runSeed(recipe, flags, seed, data, log));
-  for (const d of [data.train, data.heldOut, data.monitorBatch, data.test]) dispose(d);
-  const summary = {
+  const summarize = () => ({
     recipe: recipe.name, title: recipe.title, paper: recipe.paper, reference: recipe.reference, target: recipe.target,
     setup: {
       epsilon: recipe.epsilon, batchSize: recipe.batchSize, init: recipe.init, optimizer: recipe.optimizerName,
@@ -141,10 +139,15 @@ export async function main(argv = process.argv.slice(2), log = (line) => console
       trainImages: flags.trainSize - held, heldOutImages: held, testImages: flags.testSize,
     },
     backend: prepared.backend, device: prepared.device, command: `pnpm reproduce ${argv.join(' ')}`, finishedAt: new Date().toISOString(), runs,
-  };
-  if (flags.json) await writeOut(flags.json, `${JSON.stringify(summary, null, 2)}\n`, log);
-  if (flags.report) await writeOut(flags.report, renderRecipeReport(summary), log);
-  return summary;
+  });
+  for (const seed of flags.seeds) {
+    runs.push(await runSeed(recipe, flags, seed, data, log));
+    // Written after every seed, so a long multi-seed run keeps what it has finished.
+    if (flags.json) await writeOut(flags.json, `${JSON.stringify(summarize(), null, 2)}\n`, log);
+    if (flags.report) await writeOut(flags.report, renderRecipeReport(summarize()), log);
+  }
+  for (const d of [data.train, data.heldOut, data.monitorBatch, data.test]) dispose(d);
+  return summarize();
 }
 
 /**
