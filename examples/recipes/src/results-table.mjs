@@ -21,7 +21,7 @@ export function resultRows(summaries) {
     entry.runs.push(...s.runs);
     byRecipe.set(s.recipe, entry);
   }
-  const lines = ['| recipe | paper (PGD) | seed: PGD-50 × 10 / clean | median PGD-50 × 10 | median clean | training | AutoAttack (first 1,000) |',
+  const lines = ['| recipe | paper (PGD) | seed: PGD-50 × 10 / clean | median PGD-50 × 10 | median clean | training | AutoAttack vs PGD-50 × 10 on the first test images |',
     '|---|---|---|---|---|---|---|'];
   for (const [recipe, { summary, runs }] of byRecipe) {
     runs.sort((a, b) => a.seed - b.seed);
@@ -32,7 +32,7 @@ export function resultRows(summaries) {
     }
     const seeds = runs.map((r) => `${r.seed}: ${pct(r.robust)} / ${pct(r.clean)}`).join('<br>');
     const minutes = runs.map((r) => r.trainMinutes.toFixed(1)).join(', ');
-    const aa = runs.filter((r) => r.autoAttack).map((r) => `${r.seed}: ${pct(r.autoAttack.accuracy)} vs PGD ${pct(r.autoAttack.pgd)} (${r.autoAttack.seconds.toFixed(0)} s)`).join('<br>') || '–';
+    const aa = runs.filter((r) => r.autoAttack).map((r) => `${r.seed}: ${pct(r.autoAttack.accuracy)} vs ${pct(r.autoAttack.pgd)} on ${r.autoAttack.images} (AutoAttack ${r.autoAttack.seconds.toFixed(0)} s)`).join('<br>') || '–';
     lines.push(`| \`${recipe}\` | ${pct(summary.paper.robust)} | ${seeds} | ${pct(median(runs.map((r) => r.robust)))} | ${pct(median(runs.map((r) => r.clean)))} | ${minutes} min | ${aa} |`);
   }
   return lines.join('\n');
