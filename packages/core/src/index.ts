@@ -10,6 +10,7 @@ export {
   Trainer, assertGradientsRegistered, epochsForOptimizerSteps,
   type BatchSource, type FitOptions, type StepReport, type TrainerCheckpoint, type TrainerSetup,
 } from './trainer.js';
+export { createStepContext, type StepContextParts } from './step-context.js';
 export { probe, probeLayerOne, type LayerOneRequest, type Objective, type ProbeRequest, type ProbeResult } from './probe.js';
 export { PassCounter, emptyCount, type PassCount } from './pass-counter.js';
 export { DropoutControl, type DropoutPolicy } from './dropout.js';

@@ -12,6 +12,7 @@ import {
   progressAt, readSchedule, setLearningRate, type ScheduleProgress, type StepPosition, type TrainerSchedules,
 } from './schedules.js';
 import { tensorFromJSON, tensorToJSON, type TensorJSON } from './serialization.js';
+import { createStepContext } from './step-context.js';
 import { tensorsIn } from './tensor-tree.js';
 import type { Batch, ModelView } from './views/types.js';
 
@@ -233,9 +234,8 @@ export class Trainer<S extends AnyStrategy = AnyStrategy> {
   private context(batch: Batch, passes: PassCounter, rates: number[] | null, epsilonScale: number | null): StepContext {
     const { view } = this.setup;
     let k = 0;
-    return {
-      view, batch, loss: this.checkedLoss, passes, step: this.stepIndex,
-      ...(epsilonScale === null ? {} : { epsilonScale }),
+    return createStepContext({
+      view, batch, loss: this.checkedLoss, passes, step: this.stepIndex, epsilonScale,
       applyGradients: (grads: GradMap) => {
         // The guard: the gradients' finiteness joins the step's one read; a non-finite step is undone there.
         const flag = tf.tidy(() => gradientFlag(grads));
@@ -247,7 +247,7 @@ export class Trainer<S extends AnyStrategy = AnyStrategy> {
         this.optimizerStep(grads, passes, rates ? rates[Math.min(k, rates.length - 1)] : undefined);
         k += 1;
       },
-    };
+    });
   }
 
   /** The task loss, checking the logits against the labels first (and learning the number of classes). */
