@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { PerturbationStrategy, StepContext } from './contract.js';
-import { AdvtrainError, describeValue } from './errors.js';
+import { AdvtrainError } from './errors.js';
 import { addGrads, scaleGrads, type GradMap } from './grad-map.js';
 import { defaultLoss, type LossFn } from './losses.js';
 import { PassCounter, type PassCount } from './pass-counter.js';
@@ -128,16 +128,6 @@ export function addAdversarialTerm(ctx: StepContext, delta: tf.Tensor | null, we
     term.loss.dispose();
     return { loss, grads: addGrads(base.grads, term.grads) };
   });
-}
-
-/** Checks and returns a serialized {@link RngState} (checkpoint restore). */
-export function restoreRng(pkg: string, data: unknown): RngState {
-  const rng = (data as { rng?: unknown } | null)?.rng as Partial<RngState> | undefined;
-  if (!rng || !Number.isInteger(rng.seed) || !Number.isInteger(rng.counter)) {
-    throw new AdvtrainError('ADVTRAIN_STATE_MISMATCH',
-      `${pkg}: cannot restore state ${describeValue(data)}; expected { rng: { seed, counter } } with integer fields.`);
-  }
-  return { seed: rng.seed as number, counter: rng.counter as number };
 }
 
 /** What {@link inspectStep} returns; the caller owns the tensors. */

@@ -3,7 +3,7 @@ export type {
   AnyStrategy, Capabilities, InitContext, InnerResult, OuterResult, PerturbationStrategy, SerializedState,
   StepContext, ThreatModel,
 } from './contract.js';
-export { defineStrategy, type StrategyDefinition } from './define-strategy.js';
+export { CAPABILITY_DEFAULTS, declareCapabilities, defineStrategy, handOver, type CapabilityDeclaration, type StrategyDefinition } from './define-strategy.js';
 export { chain, type ChainInnerResult } from './chain.js';
 export { clean } from './clean.js';
 export {
@@ -25,7 +25,7 @@ export {
   ascentDirection, clampKeepsRange, clampToRange, clipLinf, l2AscentStep, normalizeL2, normalizeLinf, normalizedAscent, projectL2,
   projectToBall, scaleToL2, scaledAdd, signAscent, type GuardMode, type RangeClamp,
 } from './projections.js';
-export { createRng, fillNormal, fillUniform, mixSeed, nextSeed, randomNormal, randomUniform, type RngState } from './random.js';
+export { createRng, fillNormal, fillUniform, mixSeed, nextSeed, randomNormal, randomUniform, restoreRng, type RngState } from './random.js';
 export { addGrads, accumulateGrads, copyGrads, disposeGrads, scaleGrads, sumGrads, type GradMap } from './grad-map.js';
 export { crossEntropy, defaultLoss, exampleCrossEntropy, meanSquaredError, targetsOf, type ExampleLossFn, type LossFn } from './losses.js';
 export { OptionChecker, checkOptions, closestMatch } from './options.js';
@@ -37,7 +37,7 @@ export { tensorFromJSON, tensorToJSON, type TensorJSON } from './serialization.j
 export { disposeExcept, tensorsIn } from './tensor-tree.js';
 export { maskedUniformInit } from './init.js';
 export { stopGradient } from './stop-gradient.js';
-export { addAdversarialTerm, ascentStep, attackGradient, keepInRange, randomBallStart, restoreRng, inspectStep, type AscentStep, type AttackGradientRequest, type InspectedStep, type LossTerm } from './attack-steps.js';
+export { addAdversarialTerm, ascentStep, attackGradient, keepInRange, randomBallStart, inspectStep, type AscentStep, type AttackGradientRequest, type InspectedStep, type LossTerm } from './attack-steps.js';
 export {
   constantSchedule, cosineSchedule, cyclicSchedule, epsilonScaleOf, interpolatedSchedule, linearRamp, piecewiseSchedule,
   progressAt, readSchedule, setLearningRate,

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { AdvtrainError, describeValue } from './errors.js';
 import { FUSED_KERNELS, runFused } from './fused-kernels.js';
 import { portableExp, portableLog } from './portable-math.js';
 
@@ -16,6 +17,16 @@ export interface RngState {
 /** A generator state from a seed (taken as an unsigned 32-bit integer), at counter 0. */
 export function createRng(seed: number): RngState {
   return { seed: seed >>> 0, counter: 0 };
+}
+
+/** Checks and returns a serialized {@link RngState} (checkpoint restore). */
+export function restoreRng(pkg: string, data: unknown): RngState {
+  const rng = (data as { rng?: unknown } | null)?.rng as Partial<RngState> | undefined;
+  if (!rng || !Number.isInteger(rng.seed) || !Number.isInteger(rng.counter)) {
+    throw new AdvtrainError('ADVTRAIN_STATE_MISMATCH',
+      `${pkg}: cannot restore state ${describeValue(data)}; expected { rng: { seed, counter } } with integer fields.`);
+  }
+  return { seed: rng.seed as number, counter: rng.counter as number };
 }
 
 /** splitmix32-style mix of (seed, counter) into a 32-bit seed. */
