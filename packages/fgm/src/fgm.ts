@@ -38,12 +38,7 @@ export function fgm(options: FgmOptions = {}): PerturbationStrategy<ResolvedFgmO
       sites: ['embedding', 'input'],
       // One norm over the batch bounds every example's norm too, so both scopes keep ‖δ_b‖₂ ≤ ε.
       threat: { norm: 'l2', epsilon: o.epsilon },
-      respectsValidRange: true,
-      stepsOptimizer: false,
-      optimizerStepsPerBatch: 1,
-      needsLayerOne: false,
-      dropout: 'fresh',
-      passesPerBatch: { full: o.advWeight > 0 ? 2 : 1, layerOne: 0 },
+      passesPerBatch: { full: o.advWeight > 0 ? 2 : 1 },
     },
     init: () => null,
     innerMax(ctx, state) {

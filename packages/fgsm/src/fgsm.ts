@@ -1,5 +1,5 @@
 import {
-  addAdversarialTerm, ascentStep, attackGradient, createRng, defineStrategy, epsilonScaleOf, mixSeed, randomBallStart, restoreRng,
+  addAdversarialTerm, ascentStep, attackGradient, createRng, defineStrategy, epsilonScaleOf, mixSeed, randomBallStart,
   type LossFn, type PerturbationStrategy, type RngState,
 } from '@advtrain/core';
 import * as tf from '@tensorflow/tfjs-core';
@@ -43,12 +43,7 @@ export function fgsm(options: FgsmOptions = {}): PerturbationStrategy<ResolvedFg
     capabilities: {
       sites: ['input', 'embedding'],
       threat: { norm: 'linf', epsilon: o.epsilon },
-      respectsValidRange: true,
-      stepsOptimizer: false,
-      optimizerStepsPerBatch: 1,
-      needsLayerOne: false,
-      dropout: 'fresh',
-      passesPerBatch: { full: 1 + (separateClean ? 1 : 0) + (o.alpha < 1 ? 1 : 0), layerOne: 0 },
+      passesPerBatch: { full: 1 + (separateClean ? 1 : 0) + (o.alpha < 1 ? 1 : 0) },
     },
     init: (ctx) => ({ rng: createRng(mixSeed(ctx.seed, SALT)) }),
     innerMax(ctx, state) {
@@ -69,7 +64,6 @@ export function fgsm(options: FgsmOptions = {}): PerturbationStrategy<ResolvedFg
       const base = { loss: inner.loss ?? null, grads: inner.grads ?? null };
       return { ...addAdversarialTerm(ctx, inner.delta, 1 - o.alpha, base), state: inner.state };
     },
-    serializeState: async (state) => ({ rng: state.rng }),
-    restoreState: (data) => ({ rng: restoreRng('@advtrain/fgsm', data) }),
+    rngState: true,
   });
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  assertArgument, createRng, defineStrategy, disposeGrads, epsilonScaleOf, l2AscentStep, maskedUniformInit, probe, signAscent,
+  assertArgument, createRng, defineStrategy, disposeGrads, epsilonScaleOf, l2AscentStep, maskedUniformInit, probe, restoreRng, signAscent,
   tensorFromJSON, tensorToJSON,
   type PerturbationStrategy, type RngState, type TensorJSON,
 } from '@advtrain/core';
@@ -46,9 +46,7 @@ export function freeAt(options: Partial<FreeAtOptions> = {}): PerturbationStrate
       respectsValidRange: false,
       stepsOptimizer: true,
       optimizerStepsPerBatch: o.replays,
-      needsLayerOne: false,
-      dropout: 'fresh',
-      passesPerBatch: { full: o.replays, layerOne: 0 },
+      passesPerBatch: { full: o.replays },
     },
     init: (ctx) => ({ buffer: null, rng: createRng(ctx.seed ^ 0xf4ee) }),
 
@@ -93,10 +91,9 @@ export function freeAt(options: Partial<FreeAtOptions> = {}): PerturbationStrate
       return { buffer: state.buffer ? await tensorToJSON(state.buffer) : null, rng: state.rng };
     },
     restoreState(data) {
-      const saved = data as SavedState;
-      assertArgument(saved && typeof saved.rng?.seed === 'number',
-        () => '@advtrain/free-at: the saved state has no "rng" field; it was not written by free-at 0.1.');
-      return { buffer: saved.buffer ? tensorFromJSON(saved.buffer) : null, rng: saved.rng };
+      const rng = restoreRng('@advtrain/free-at', data);
+      const { buffer } = data as SavedState;
+      return { buffer: buffer ? tensorFromJSON(buffer) : null, rng };
     },
   });
 }

@@ -1,6 +1,6 @@
 import {
   accumulateGrads, clipLinf, createRng, defineStrategy, epsilonScaleOf, maskedUniformInit, mixSeed, normalizedAscent, probe,
-  projectL2, type GradMap, type PerturbationStrategy, type StepContext,
+  projectL2, type GradMap, type PerturbationStrategy,
 } from '@advtrain/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { resolveFreelbOptions, type FreelbOptions } from './options.js';
@@ -19,7 +19,7 @@ const SALT = 0xf4ee1b;
  * then run K passes at e + δ_t; every pass accumulates ∇θ(L_t / K) and its ∂/∂δ
  * moves δ by a normalised ascent step (projected when `maxNorm > 0`). The
  * optimizer receives `(1/K) Σ_t ∇θ L(e + δ_t)`: the whole update happens in the
- * inner max, and the outer min only hands the accumulated gradients over.
+ * inner max, and the outer min (defineStrategy's default) hands the accumulated gradients over.
  *
  * ```ts
  * const trainer = new Trainer(freelb({ stepSize: 0.1, steps: 2, initMagnitude: 0.6, maxNorm: 0 }),
@@ -37,12 +37,8 @@ export function freelb(options: Partial<FreelbOptions> = {}): PerturbationStrate
       sites: ['embedding'],
       // δ₀ is not projected (as in the reference), so the bound covers the random start too.
       threat: o.maxNorm > 0 ? { norm: o.norm, epsilon: bound } : { norm: 'none', epsilon: null },
-      respectsValidRange: true,
-      stepsOptimizer: false,
-      optimizerStepsPerBatch: 1,
-      needsLayerOne: false,
       dropout: o.dropoutMasks,
-      passesPerBatch: { full: passes, layerOne: 0 },
+      passesPerBatch: { full: passes },
     },
     init: (ctx) => ({ seed: mixSeed(ctx.seed, SALT) }),
     innerMax(ctx, state) {
@@ -64,9 +60,6 @@ export function freelb(options: Partial<FreelbOptions> = {}): PerturbationStrate
         if (t < passes - 1) delta = ascend(delta, tf.mul(pass.deltaGrad as tf.Tensor, tokens), so);
       }
       return { delta, grads, loss: tf.div(lossSum, passes) as tf.Scalar, state };
-    },
-    outerMin(_ctx: StepContext, inner) {
-      return { loss: inner.loss as tf.Scalar, grads: inner.grads as GradMap, state: inner.state };
     },
   });
 }

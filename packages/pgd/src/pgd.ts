@@ -1,6 +1,6 @@
 import {
   addAdversarialTerm, advanceWhereCorrect, ascentStep, createRng, defineStrategy, epsilonScaleOf, maskedUniformInit, mixSeed,
-  probe, randomBallStart, restoreRng, type PerturbationStrategy, type RngState, type StepContext,
+  probe, randomBallStart, type PerturbationStrategy, type RngState, type StepContext,
 } from '@advtrain/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { resolvePgdOptions, type PgdOptions, type ResolvedPgdOptions } from './options.js';
@@ -47,12 +47,7 @@ export function pgd(options: PgdOptions = {}): PerturbationStrategy<ResolvedPgdO
     capabilities: {
       sites: ['input', 'embedding'],
       threat: radius === null ? { norm: 'none', epsilon: null } : { norm: o.norm, epsilon: radius },
-      respectsValidRange: true,
-      stepsOptimizer: false,
-      optimizerStepsPerBatch: 1,
-      needsLayerOne: false,
-      dropout: 'fresh',
-      passesPerBatch: { full: o.steps + 1, layerOne: 0 },
+      passesPerBatch: { full: o.steps + 1 },
     },
     init: (ctx) => ({ rng: createRng(mixSeed(ctx.seed, SALT)) }),
     innerMax(ctx, state) {
@@ -73,7 +68,6 @@ export function pgd(options: PgdOptions = {}): PerturbationStrategy<ResolvedPgdO
       return { delta, state: { rng } };
     },
     outerMin: (ctx, inner) => ({ ...addAdversarialTerm(ctx, inner.delta, 1), state: inner.state }),
-    serializeState: async (state) => ({ rng: state.rng }),
-    restoreState: (data) => ({ rng: restoreRng('@advtrain/pgd', data) }),
+    rngState: true,
   });
 }

@@ -44,11 +44,7 @@ export function smartRegularizer(options: Partial<SmartRegularizerOptions> = {})
       sites: ['embedding', 'input'],
       threat: { norm: 'token-linf', epsilon: paper ? o.epsilon : 1 },
       respectsValidRange: false,
-      stepsOptimizer: false,
-      optimizerStepsPerBatch: 1,
-      needsLayerOne: false,
-      dropout: 'fresh',
-      passesPerBatch: { full: o.steps + 2, layerOne: 0 },
+      passesPerBatch: { full: o.steps + 2 },
     },
     init: (ctx) => ({ seed: mixSeed(ctx.seed, SALT) }),
     innerMax(ctx, state) {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  accumulateGrads, ascentStep, assertArgument, clampKeepsRange, createRng, defineStrategy, epsilonScaleOf,
+  accumulateGrads, ascentStep, clampKeepsRange, createRng, defineStrategy, epsilonScaleOf,
   l2AscentStep, maskedUniformInit, probe, probeLayerOne, randomUniform,
   type GradMap, type PerturbationStrategy, type RngState, type StepContext,
 } from '@advtrain/core';
@@ -37,10 +37,7 @@ export function yopoPmp(options: Partial<YopoPmpOptions> = {}): PerturbationStra
         : { norm: 'linf', epsilon: o.epsilon },
       // The random start is not range-clamped (reference); every inner step is.
       respectsValidRange: !nlp && (!o.randomStart || n > 0),
-      stepsOptimizer: false,
-      optimizerStepsPerBatch: 1,
       needsLayerOne: true,
-      dropout: 'fresh',
       // Image: the extra θ0 term of outer step j < m rides on full pass j + 1 (one layer-one pass for the last).
       passesPerBatch: nlp ? { full: m + 1, layerOne: m * n } : { full: m, layerOne: m * n + 1 },
     },
@@ -49,16 +46,7 @@ export function yopoPmp(options: Partial<YopoPmpOptions> = {}): PerturbationStra
       const so = scaled(o, epsilonScaleOf(ctx));
       return nlp ? nlpStep(ctx, state, so) : imageStep(ctx, state, so);
     },
-    outerMin: (_ctx, inner) => ({ loss: inner.loss as tf.Scalar, grads: inner.grads as GradMap, state: inner.state }),
-    async serializeState(state) {
-      return { rng: state.rng };
-    },
-    restoreState(data) {
-      const rng = (data as YopoPmpState | null)?.rng;
-      assertArgument(typeof rng?.seed === 'number' && typeof rng.counter === 'number',
-        () => '@advtrain/yopo-pmp: the saved state has no "rng" field; it was not written by yopo-pmp 0.1.');
-      return { rng };
-    },
+    rngState: true,
   });
 }
 
