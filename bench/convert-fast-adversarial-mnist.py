@@ -1,6 +1,6 @@
 """Converts the MNIST models released with "Fast is better than free" (locuslab/fast_adversarial,
 MNIST/models/fgsm.pth and pgd_madry.pth) into a JSON file of float32 weights that
-bench/fast-adversarial-mnist.mjs loads into tfjs. Reads PyTorch's legacy serialization
+bench/fast-adversarial-mnist.mjs imports as a tfjs layers model. Reads PyTorch's legacy serialization
 (the format torch.save used before 1.6) with the standard library only, so no torch install is needed.
 
 Usage: python3 bench/convert-fast-adversarial-mnist.py MNIST/models/fgsm.pth out.json

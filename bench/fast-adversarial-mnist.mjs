@@ -1,52 +1,50 @@
-// Evaluates the MNIST model released with "Fast is better than free" (Wong, Rice & Kolter 2020;
-// locuslab/fast_adversarial MNIST/models/fgsm.pth, FGSM-trained at ε = 0.3) in tfjs: clean accuracy,
-// PGD-50 with restarts, and AutoAttack. Convert the weights first:
+// Imports the MNIST model released with "Fast is better than free" (Wong, Rice & Kolter 2020;
+// locuslab/fast_adversarial MNIST/models/fgsm.pth, FGSM-trained at ε = 0.3) as a tfjs layers model, so
+// `pnpm reproduce --evaluate` judges it exactly as it judges the recipes' models:
 //   python3 bench/convert-fast-adversarial-mnist.py <fast_adversarial>/MNIST/models/fgsm.pth /tmp/fgsm.json
-//   node bench/fast-adversarial-mnist.mjs --weights /tmp/fgsm.json [--test 500] [--restarts 10]
+//   node bench/fast-adversarial-mnist.mjs --weights /tmp/fgsm.json --out /tmp/fgsm-pth
+//   pnpm reproduce fgsm-rs-mnist --evaluate /tmp/fgsm-pth --json fgsm-pth.json
+// The import is checked: the layers model's logits equal those of the PyTorch
+// network written out op by op (padding 1, NCHW flatten) on 500 test images.
 // Run `pnpm build` first.
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { load, prepare, tf } from './lib.mjs';
+import { prepare, tf } from './lib.mjs';
 
 const { values } = parseArgs({ options: {
-  weights: { type: 'string' }, test: { type: 'string', default: '500' }, epsilon: { type: 'string', default: '0.3' },
-  restarts: { type: 'string', default: '10' }, backend: { type: 'string', default: 'wasm' }, version: { type: 'string', default: 'standard' },
+  weights: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string', default: 'wasm' },
 } });
-if (!values.weights) throw new Error('bench: pass --weights <file.json> written by bench/convert-fast-adversarial-mnist.py.');
+if (!values.weights || !values.out) throw new Error('bench: pass --weights <file.json> (from bench/convert-fast-adversarial-mnist.py) and --out <folder>.');
 await prepare(values.backend);
-const { functionModel } = await load('@advtrain/core');
-const { PGD_50_10_MNIST, autoAttack, cleanAccuracy, gradientMaskingWarnings, robustAccuracy } = await load('@advtrain/eval');
+const { buildFastCnn } = await import(new URL('../examples/recipes/src/model.mjs', import.meta.url).href);
+const { saveLayersModel } = await import(new URL('../examples/recipes/src/save-model.mjs', import.meta.url).href);
 const { loadMnist } = await import(new URL('../examples/mnist-robustness/src/idx.mjs', import.meta.url).href);
 
-// PyTorch layouts: conv [out, in, kh, kw] → tfjs [kh, kw, in, out]; linear [out, in] → [in, out].
 const raw = JSON.parse(await readFile(values.weights, 'utf8'));
-const tensor = (name) => tf.tensor(raw[name].values, raw[name].shape);
-const conv = (name) => tf.variable(tf.tidy(() => tf.transpose(tensor(name), [2, 3, 1, 0])));
-const dense = (name) => tf.variable(tf.tidy(() => tf.transpose(tensor(name))));
-const bias = (name) => tf.variable(tensor(name));
-const w = { c1: conv('0.weight'), b1: bias('0.bias'), c2: conv('2.weight'), b2: bias('2.bias'),
-  d1: dense('5.weight'), e1: bias('5.bias'), d2: dense('7.weight'), e2: bias('7.bias') };
-// Conv2d(k = 4, stride 2, padding 1) twice, then PyTorch's NCHW flatten order.
-const convLayer = (x, k, b) => tf.relu(tf.add(tf.conv2d(tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]), k, 2, 'valid'), b));
-const view = functionModel({
-  variables: Object.values(w), validRange: [0, 1],
-  forward: (x) => tf.tidy(() => {
-    const h = convLayer(convLayer(x, w.c1, w.b1), w.c2, w.b2);
-    const flat = tf.reshape(tf.transpose(h, [0, 3, 1, 2]), [h.shape[0], -1]);
-    return tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(flat, w.d1), w.e1)), w.d2), w.e2);
-  }),
-});
+const torch = (name) => tf.tensor(raw[name].values, raw[name].shape);
+// PyTorch layouts: conv [out, in, kh, kw] → tfjs [kh, kw, in, out]; linear [out, in] → [in, out].
+const conv = (name) => tf.transpose(torch(name), [2, 3, 1, 0]);
+const dense = (name) => tf.transpose(torch(name));
+// The first dense layer reads PyTorch's C·H·W flatten; tfjs flattens H·W·C, so its rows are reordered.
+const denseAfterFlatten = (name) => tf.reshape(tf.transpose(tf.reshape(dense(name), [32, 7, 7, 100]), [1, 2, 0, 3]), [1568, 100]);
+const weights = [conv('0.weight'), torch('0.bias'), conv('2.weight'), torch('2.bias'),
+  denseAfterFlatten('5.weight'), torch('5.bias'), dense('7.weight'), torch('7.bias')];
 
-const epsilon = Number(values.epsilon);
-const test = await loadMnist('test', Number(values.test));
-const clean = (await cleanAccuracy(view, test)).accuracy;
-let t0 = Date.now();
-// The paper's protocol (evaluate_mnist.py): PGD-50, step 0.01, restarts, per-example early stop.
-const pgd = await robustAccuracy(view, test, { ...PGD_50_10_MNIST.attack, epsilon, restarts: Number(values.restarts) }, { batchSize: 500 });
-const pgdSeconds = (Date.now() - t0) / 1000;
-const version = values.version.includes(',') ? values.version.split(',') : values.version;
-const aa = await autoAttack(view, test, { epsilon, version, progress: process.stdout, batchSize: 500 });
-const warnings = gradientMaskingWarnings({ epsilonCurve: [{ epsilon, accuracy: pgd.accuracy }], autoAttack: aa }).map((x) => x.code);
-console.log(JSON.stringify({ model: 'fast_adversarial MNIST fgsm.pth', backend: values.backend, epsilon, test: test.x.shape[0],
-  clean, pgd: { attack: pgd.attack, accuracy: pgd.accuracy, seconds: pgdSeconds }, autoAttack: { accuracy: aa.accuracy,
-    after: aa.accuracyAfter, seconds: aa.seconds }, warnings }, null, 1));
+const { model, dispose } = buildFastCnn();
+model.setWeights(weights);
+
+// The network as PyTorch computes it, from the untouched weights.
+const reference = (x) => tf.tidy(() => {
+  const layer = (h, k, b) => tf.relu(tf.add(tf.conv2d(tf.pad(h, [[0, 0], [1, 1], [1, 1], [0, 0]]), conv(k), 2, 'valid'), torch(b)));
+  const h = layer(layer(x, '0.weight', '0.bias'), '2.weight', '2.bias');
+  const flat = tf.reshape(tf.transpose(h, [0, 3, 1, 2]), [h.shape[0], -1]);
+  return tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(flat, dense('5.weight')), torch('5.bias'))), dense('7.weight')), torch('7.bias'));
+});
+const test = await loadMnist('test', 500);
+const gap = tf.tidy(() => tf.max(tf.abs(tf.sub(model.predict(test.x), reference(test.x)))));
+const maxGap = (await gap.data())[0];
+if (!(maxGap < 1e-4)) throw new Error(`bench: the imported model's logits differ from the PyTorch network's by ${maxGap}; the import is wrong.`);
+await saveLayersModel(model, values.out);
+console.log(`bench: wrote ${values.out} (largest logit difference from the PyTorch network on 500 test images: ${maxGap.toExponential(1)})`);
+tf.dispose([gap, test.x, test.y, ...weights]);
+dispose();

@@ -1,18 +1,19 @@
 #!/usr/bin/env node
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { prepareBackend } from '@advtrain/backends';
-import { Trainer, layersModelView } from '@advtrain/core';
-import { autoAttack, evaluateProtocol } from '@advtrain/eval';
+import { Trainer } from '@advtrain/core';
 import { RobustnessMonitor, fit } from '@advtrain/train';
 import { runIfEntry } from '@advtrain-examples/kit';
 import { loadMnist } from '@advtrain-examples/mnist-robustness/idx';
 import { buildFastCnn } from './model.mjs';
 import { RECIPES, RECIPE_NAMES } from './recipes.mjs';
+import { evaluateSavedModel } from './parallel-eval.mjs';
 import { renderRecipeReport } from './report.mjs';
-import { loadLayersModelFrom, saveLayersModel } from './save-model.mjs';
+import { saveLayersModel } from './save-model.mjs';
 
 const NAME = 'reproduce';
 const pct = (v) => (v === null || v === undefined ? '–' : `${(100 * v).toFixed(1)} %`);
@@ -26,6 +27,7 @@ export const USAGE = `usage: pnpm reproduce <recipe> [flags]
   --epochs N          override the recipe's epochs (its schedule follows)
   --evaluate DIR      no training: evaluate the model saved in DIR with the recipe's protocol
   --autoattack N      AutoAttack (standard) and the protocol's PGD on the first N test images (default 1000; 0: none)
+  --workers N         evaluation processes, each on its share of the test images (default: the number of cores)
   --train-size N      training images (default 60000: 59,000 trained on, the last 1,000 held out)
   --test-size N       test images of the final evaluation (default 10000, the full test set)
   --backend NAME      wasm (default), cpu, webgpu, tensorflow, gpu`;
@@ -38,6 +40,7 @@ function parse(argv) {
       seed: { type: 'string' }, seeds: { type: 'string' }, 'save-model': { type: 'string' }, json: { type: 'string' },
       report: { type: 'string' }, epochs: { type: 'string' }, 'train-size': { type: 'string', default: '60000' },
       'test-size': { type: 'string', default: '10000' }, backend: { type: 'string', default: 'wasm' }, evaluate: { type: 'string' }, autoattack: { type: 'string', default: '1000' },
+      workers: { type: 'string', default: String(availableParallelism()) },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -58,7 +61,7 @@ function parse(argv) {
     recipe, seeds, saveModel: values['save-model'] ?? null, evaluate: values.evaluate ?? null, json: values.json ?? null, report: values.report ?? null,
     epochs: values.epochs === undefined ? null : int('epochs', values.epochs, 1), backend: values.backend,
     trainSize: int('train-size', values['train-size'], 20), testSize: int('test-size', values['test-size'], 1),
-    autoattack: int('autoattack', values.autoattack, 0),
+    autoattack: int('autoattack', values.autoattack, 0), workers: int('workers', values.workers, 1),
   };
 }
 
@@ -80,27 +83,35 @@ async function runSeed(recipe, flags, seed, data, log) {
       + `held-out clean ${pct(c.heldOutClean)}, PGD-10 ${pct(c.heldOut)}`),
   });
   log(`${NAME}: seed ${seed}: training ${strategy.toString()} for ${epochs} epochs of ${perEpoch} minibatches`);
+  // Step time alone (the papers' figure), the wall time with the monitor's
+  // checks, and this process's CPU time: single-threaded wasm uses one core,
+  // so CPU minutes are what an idle machine would take even when others share it.
+  const cpu0 = process.cpuUsage();
+  const wall0 = performance.now();
   const result = await fit(trainer, data.train, { epochs, batchSize: recipe.batchSize, seed, callbacks: [monitor], label: `${recipe.name} seed ${seed}` });
   const trainMinutes = result.trainMs / 60000;
+  const wallMinutes = (performance.now() - wall0) / 60000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMinutes = (cpu.user + cpu.system) / 6e7;
   if (monitor.restoredStep !== null) {
     log(`${NAME}: seed ${seed}: restored the weights of step ${monitor.restoredStep}, the best held-out PGD accuracy (${pct(monitor.bestCheck?.heldOut)}).`);
   }
-  log(`${NAME}: seed ${seed}: trained ${trainer.step} minibatches in ${trainMinutes.toFixed(1)} min (${result.stoppedBy}); evaluating ${recipe.evaluation.name} on ${data.test.x.shape[0]} test images`);
-  if (flags.saveModel) {
-    const dir = flags.seeds.length > 1 ? `${flags.saveModel}/seed-${seed}` : flags.saveModel;
-    await saveLayersModel(model.model, dir);
-    log(`${NAME}: seed ${seed}: model written to ${dir}`);
-  }
-  const evaluation = await evaluateProtocol(model.view, data.test, recipe.evaluation, { batchSize: 500, progress: true });
-  const strong = await autoAttackOnSubset(recipe, flags, model.view, data.test, log, evaluation);
+  log(`${NAME}: seed ${seed}: trained ${trainer.step} minibatches in ${trainMinutes.toFixed(1)} min of steps, ${wallMinutes.toFixed(1)} min with the monitor, `
+    + `${cpuMinutes.toFixed(1)} CPU min (${result.stoppedBy}); evaluating`);
+  // The evaluation processes read the model from disk: the --save-model folder or a temporary one.
+  const temporary = flags.saveModel ? null : await mkdtemp(join(tmpdir(), 'advtrain-model-'));
+  const dir = temporary ?? (flags.seeds.length > 1 ? `${flags.saveModel}/seed-${seed}` : flags.saveModel);
+  await saveLayersModel(model.model, dir);
+  if (!temporary) log(`${NAME}: seed ${seed}: model written to ${dir}`);
+  const evaluation = await evaluate(recipe, flags, dir, log);
+  if (temporary) await rm(temporary, { recursive: true, force: true });
   const warnings = monitor.warnings.map((w) => w.message);
-  if (recipe.paper.robust !== null && evaluation.accuracy < 0.5 * recipe.paper.robust) {
-    warnings.push(`${NAME}: seed ${seed} ends non-robust: ${pct(evaluation.accuracy)} under ${recipe.evaluation.name}, against ${pct(recipe.paper.robust)} in the paper.`);
+  if (recipe.paper.robust !== null && evaluation.robust < 0.5 * recipe.paper.robust) {
+    warnings.push(`${NAME}: seed ${seed} ends non-robust: ${pct(evaluation.robust)} under ${recipe.evaluation.name}, against ${pct(recipe.paper.robust)} in the paper.`);
   }
-  log(`${NAME}: seed ${seed}: clean ${pct(evaluation.clean)}, ${recipe.evaluation.name} ${pct(evaluation.accuracy)} (${evaluation.seconds.toFixed(0)} s)`);
   const run = {
-    seed, epochs, minibatches: trainer.step, stoppedBy: result.stoppedBy, stopReason: result.stopReason, trainMinutes,
-    clean: evaluation.clean, robust: evaluation.accuracy, attack: evaluation.attack, evalSeconds: evaluation.seconds, autoAttack: strong,
+    seed, epochs, minibatches: trainer.step, stoppedBy: result.stoppedBy, stopReason: result.stopReason, trainMinutes, wallMinutes, cpuMinutes,
+    ...evaluation,
     restoredStep: monitor.restoredStep, checks: monitor.checks, warnings,
   };
   monitor.dispose();
@@ -127,7 +138,6 @@ export async function main(argv = process.argv.slice(2), log = (line) => console
     train: slice(all, 0, flags.trainSize - held),
     heldOut: slice(all, flags.trainSize - held, held),
     monitorBatch: slice(all, 0, Math.min(200, flags.trainSize - held)),
-    test: await loadMnist('test', flags.testSize),
   };
   dispose(all);
   const runs = [];
@@ -146,48 +156,32 @@ export async function main(argv = process.argv.slice(2), log = (line) => console
     if (flags.json) await writeOut(flags.json, `${JSON.stringify(summarize(), null, 2)}\n`, log);
     if (flags.report) await writeOut(flags.report, renderRecipeReport(summarize()), log);
   }
-  for (const d of [data.train, data.heldOut, data.monitorBatch, data.test]) dispose(d);
+  for (const d of [data.train, data.heldOut, data.monitorBatch]) dispose(d);
   return summarize();
 }
 
-/**
- * AutoAttack's standard suite on the first `--autoattack` test images, with
- * the recipe's PGD protocol on the same images for comparison; null when off.
- */
-async function autoAttackOnSubset(recipe, flags, view, test, log, whole) {
-  const n = Math.min(flags.autoattack, test.x.shape[0]);
-  if (n === 0) return null;
-  const subset = slice(test, 0, n);
-  // On the whole evaluated set the protocol's result is already known.
-  const pgd = n === test.x.shape[0] ? whole : await evaluateProtocol(view, subset, recipe.evaluation, { batchSize: 500 });
-  const aa = await autoAttack(view, subset, { epsilon: recipe.epsilon, norm: 'linf', version: 'standard', batchSize: 500 });
-  dispose(subset);
-  const seconds = Object.values(aa.seconds).reduce((a, b) => a + b, 0);
-  log(`${NAME}: first ${n} test images: ${recipe.evaluation.name} ${pct(pgd.accuracy)} (${pgd.seconds.toFixed(0)} s), AutoAttack ${pct(aa.accuracy)} (${seconds.toFixed(0)} s)`);
-  return {
-    images: n, pgd: pgd.accuracy, pgdSeconds: pgd.seconds, accuracy: aa.accuracy, seconds,
-    accuracyAfter: aa.accuracyAfter, secondsPerAttack: aa.seconds,
-  };
+/** The recipe's protocol on the test images and AutoAttack on the first `--autoattack`, over `--workers` processes. */
+async function evaluate(recipe, flags, dir, log) {
+  log(`${NAME}: evaluating ${dir} with ${recipe.evaluation.name} on ${flags.testSize} test images`
+    + `${flags.autoattack ? ` and AutoAttack on the first ${Math.min(flags.autoattack, flags.testSize)}` : ''} (${flags.workers} processes)`);
+  const e = await evaluateSavedModel({ recipe: recipe.name, dir, testSize: flags.testSize, autoattack: flags.autoattack, workers: flags.workers, backend: flags.backend });
+  log(`${NAME}: clean ${pct(e.clean)}, ${recipe.evaluation.name} ${pct(e.robust)} (${e.evalSeconds.toFixed(0)} s)`);
+  const aa = e.autoAttack;
+  if (aa) {
+    const after = Object.entries(aa.accuracyAfter).map(([k, v]) => `${k} ${pct(v)}`).join(', ');
+    log(`${NAME}: first ${aa.images} test images: ${recipe.evaluation.name} ${pct(aa.pgd)}, AutoAttack ${pct(aa.accuracy)} (${aa.seconds.toFixed(0)} s on ${aa.workers} processes; after ${after})`);
+  }
+  return e;
 }
 
-/** `--evaluate DIR`: the recipe's protocol on a saved model, nothing trained. */
+/** `--evaluate DIR`: the recipe's protocol and AutoAttack on a saved model, nothing trained. */
 async function evaluateSaved(recipe, flags, prepared, argv, log) {
-  const model = await loadLayersModelFrom(flags.evaluate);
-  const view = layersModelView(model, { validRange: [0, 1] });
-  const test = await loadMnist('test', flags.testSize);
-  log(`${NAME}: evaluating ${flags.evaluate} with ${recipe.evaluation.name} on ${flags.testSize} test images`);
-  const evaluation = await evaluateProtocol(view, test, recipe.evaluation, { batchSize: 500, progress: true });
-  log(`${NAME}: clean ${pct(evaluation.clean)}, ${recipe.evaluation.name} ${pct(evaluation.accuracy)} (${evaluation.seconds.toFixed(0)} s)`);
-  const strong = await autoAttackOnSubset(recipe, flags, view, test, log, evaluation);
-  dispose(test);
-  model.dispose();
+  const evaluation = await evaluate(recipe, flags, flags.evaluate, log);
   const summary = {
     recipe: recipe.name, model: flags.evaluate, evaluation: `${recipe.evaluation.name} (${recipe.evaluation.source})`, testImages: flags.testSize,
-    clean: evaluation.clean, robust: evaluation.accuracy, evalSeconds: evaluation.seconds, autoAttack: strong,
-    backend: prepared.backend, device: prepared.device, command: `pnpm reproduce ${argv.join(' ')}`, finishedAt: new Date().toISOString(),
+    ...evaluation, backend: prepared.backend, device: prepared.device, command: `pnpm reproduce ${argv.join(' ')}`, finishedAt: new Date().toISOString(),
   };
-  if (flags.json) await writeOut(flags.json, `${JSON.stringify(summary, null, 2)}
-`, log);
+  if (flags.json) await writeOut(flags.json, `${JSON.stringify(summary, null, 2)}\n`, log);
   return summary;
 }
 

@@ -2,11 +2,14 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareBackend } from '@advtrain/backends';
-import { PGD_50_10_MNIST } from '@advtrain/eval';
+import * as tf from '@tensorflow/tfjs-core';
+import { PGD_50_10_MNIST, cleanAccuracy, robustAccuracy } from '@advtrain/eval';
+import { loadMnist } from '@advtrain-examples/mnist-robustness/idx';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from './main.mjs';
 import { buildFastCnn } from './model.mjs';
-import { loadLayersModelFrom } from './save-model.mjs';
+import { evaluateSavedModel, splitRange } from './parallel-eval.mjs';
+import { loadLayersModelFrom, saveLayersModel } from './save-model.mjs';
 import { RECIPES, RECIPE_NAMES } from './recipes.mjs';
 
 beforeAll(async () => { await prepareBackend('wasm'); });
@@ -65,5 +68,37 @@ describe('recipes', () => {
     const evaluated = await main(['fgsm-rs-mnist', '--evaluate', join(dir, 'model'), '--test-size', '20'], () => {});
     expect(evaluated.clean).toBe(run.clean);
     expect(evaluated.robust).toBe(run.robust);
+  });
+});
+
+describe('parallel evaluation', () => {
+  it('splits the test images on minibatch boundaries', () => {
+    expect(splitRange(0, 10000, 2, 500)).toEqual([{ start: 0, count: 5000 }, { start: 5000, count: 5000 }]);
+    expect(splitRange(1000, 10000, 2, 500)).toEqual([{ start: 1000, count: 4500 }, { start: 5500, count: 4500 }]);
+    expect(splitRange(0, 200, 4, 500)).toEqual([{ start: 0, count: 200 }]);
+    expect(splitRange(0, 1100, 3, 500)).toEqual([{ start: 0, count: 500 }, { start: 500, count: 500 }, { start: 1000, count: 100 }]);
+  });
+
+  it('gives the same figures on one process and on three as one in-process evaluation', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'advtrain-recipes-'));
+    const { model, view, dispose } = buildFastCnn({ seed: 1 });
+    await saveLayersModel(model, dir);
+    // A radius small enough that the untrained network keeps some answers, so the counts mean something.
+    const attack = { epsilon: 0.01, norm: 'linf', steps: 3, stepSize: 0.005, restarts: 2, randomStart: true, earlyStop: true };
+    const test = await loadMnist('test', 60);
+    const clean = await cleanAccuracy(view, test, { batchSize: 10 });
+    const direct = await robustAccuracy(view, test, attack, { batchSize: 10 });
+    tf.dispose([test.x, test.y]);
+    dispose();
+    expect(direct.correct).toBeGreaterThan(0);
+    const run = (workers) => evaluateSavedModel({ recipe: 'fgsm-rs-mnist', dir, testSize: 60, autoattack: 20, workers, backend: 'wasm', batchSize: 10, attack });
+    for (const workers of [1, 3]) {
+      const e = await run(workers);
+      expect(e.workers).toBe(workers);
+      expect(e.clean).toBe(clean.accuracy);
+      expect(e.robust).toBe(direct.accuracy);
+      expect(e.autoAttack.images).toBe(20);
+      expect(e.autoAttack.accuracy).toBeLessThanOrEqual(e.autoAttack.accuracyAfter['apgd-ce']);
+    }
   });
 });
