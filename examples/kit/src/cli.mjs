@@ -18,6 +18,7 @@ export function parseFlags(argv, defaults) {
       seed: { type: 'string', default: '0' },
       'pgd-steps': { type: 'string', default: String(defaults.pgdSteps) },
       restarts: { type: 'string', default: '1' },
+      autoattack: { type: 'string', default: String(defaults.autoAttack ?? 0) },
       curve: { type: 'string', default: defaults.curve.join(',') },
       json: { type: 'string' },
       report: { type: 'string' },
@@ -44,7 +45,7 @@ export function parseFlags(argv, defaults) {
   return {
     help: values.help, strategies, epochs: int('epochs'), minutes, trainSize: int('train-size'), testSize: int('test-size'),
     batchSize: int('batch-size'), backend: values.backend, epsilon, seed: int('seed', 0), pgdSteps: int('pgd-steps'),
-    restarts: int('restarts'), curve, json: values.json ?? null, report: values.report ?? null, checkpoint: values.checkpoint ?? null,
+    restarts: int('restarts'), autoAttack: int('autoattack', 0), curve, json: values.json ?? null, report: values.report ?? null, checkpoint: values.checkpoint ?? null,
   };
 }
 
@@ -55,6 +56,7 @@ export function usage(name, strategies, extra = '') {
   --train-size N     training examples       --test-size N test examples
   --batch-size N     minibatch size          --seed N      shuffling, init and attack seed
   --pgd-steps K      PGD steps of the evaluation attack   --restarts R  its random restarts
+  --autoattack N     AutoAttack (standard) and that PGD on the first N test examples at the largest ε (0: none)
   --curve LIST       radii of the accuracy-against-ε curve
   --epsilon E        training radius of the adversarial strategies
   --backend NAME     wasm (default), cpu, webgpu, tensorflow, gpu

@@ -3,7 +3,9 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { prepareBackend } from '@advtrain/backends';
 import { Trainer, epochsForOptimizerSteps } from '@advtrain/core';
-import { CatastrophicOverfittingMonitor, cleanAccuracy, robustAccuracy, robustnessReport } from '@advtrain/eval';
+import {
+  CatastrophicOverfittingMonitor, autoAttack, cleanAccuracy, gradientMaskingWarnings, robustAccuracy, robustnessReport,
+} from '@advtrain/eval';
 import { fit } from '@advtrain/train';
 import { renderReport } from './report.mjs';
 
@@ -23,6 +25,9 @@ const pct = (v) => `${(100 * v).toFixed(1)} %`;
 export async function runExperiment(spec) {
   const { flags } = spec;
   const log = spec.log ?? ((line) => console.log(line));
+  if (flags.autoAttack > 0 && !spec.autoAttack) {
+    throw new Error(`${spec.name}: flag --autoattack needs a model whose input is perturbed; this example perturbs embeddings (received ${flags.autoAttack}).`);
+  }
   const prepared = await prepareBackend(flags.backend);
   log(`${spec.name}: backend ${prepared.backend} (${prepared.device})`);
   const t0 = performance.now();
@@ -68,12 +73,13 @@ export async function runExperiment(spec) {
     const report = await robustnessReport(model.view, test, { epsilons, attack, fgsm: true, batchSize: 250 });
     const curve = [{ epsilon: 0, accuracy: report.clean }, ...report.pgd];
     const robust = Object.fromEntries(spec.reportEpsilons.map((e) => [String(e), curve.find((p) => p.epsilon === e)?.accuracy ?? null]));
-    const warnings = report.warnings.map((w) => w.message);
+    const strong = flags.autoAttack > 0 ? await autoAttackNextToPgd(model.view, test, { ...attack, epsilon: topEpsilon }, flags.autoAttack, log, `${spec.name}: ${name}`) : null;
+    const warnings = [...report.warnings, ...(strong?.warnings ?? [])].map((w) => w.message);
     if (monitor?.callback.flagged) warnings.push('catastrophic overfitting flagged by the PGD monitor on a training minibatch');
     runs.push({
       strategy: name, description: strategy.toString(), epochs: result.history.length, steps: trainer.step,
       stoppedBy: result.stoppedBy, trainSeconds: result.trainMs / 1000, clean: report.clean, robust, curve, fgsm: report.fgsm,
-      timeline, history: result.history, warnings,
+      timeline, history: result.history, autoAttack: strong?.summary ?? null, warnings,
     });
     log(`${spec.name}: ${name}: clean ${pct(report.clean)}, ${spec.reportEpsilons.map((e) => `PGD-${flags.pgdSteps} ε=${e} ${robust[String(e)] === null ? '–' : pct(robust[String(e)])}`).join(', ')}`);
     for (const w of warnings) log(`${spec.name}: ${name}: warning: ${w}`);
@@ -93,6 +99,29 @@ export async function runExperiment(spec) {
   if (flags.json) await writeOut(flags.json, `${JSON.stringify(summary, null, 2)}\n`, log);
   if (flags.report) await writeOut(flags.report, renderReport(summary), log);
   return summary;
+}
+
+/**
+ * AutoAttack's standard suite and the example's PGD on the first `n` test
+ * examples at the largest reported ε, each timed, with the gradient-masking
+ * warnings that compare them.
+ */
+async function autoAttackNextToPgd(view, test, attack, n, log, label) {
+  const subset = sliceData(test, Math.min(n, test.x.shape[0]));
+  const images = subset.x.shape[0];
+  let t0 = performance.now();
+  const pgd = await robustAccuracy(view, subset, attack, { batchSize: 250 });
+  const pgdSeconds = (performance.now() - t0) / 1000;
+  t0 = performance.now();
+  const aa = await autoAttack(view, subset, { epsilon: attack.epsilon, norm: attack.norm, seed: attack.seed, batchSize: 250, progress: false });
+  const seconds = (performance.now() - t0) / 1000;
+  disposeData(subset);
+  log(`${label}: first ${images} test examples at ε=${attack.epsilon}: PGD-${attack.steps} ${pct(pgd.accuracy)} (${pgdSeconds.toFixed(1)} s), `
+    + `AutoAttack ${pct(aa.accuracy)} (${seconds.toFixed(1)} s)`);
+  return {
+    summary: { images, epsilon: attack.epsilon, pgd: pgd.accuracy, pgdSeconds, accuracy: aa.accuracy, seconds, accuracyAfter: aa.accuracyAfter },
+    warnings: gradientMaskingWarnings({ epsilonCurve: [{ epsilon: attack.epsilon, accuracy: pgd.accuracy }], autoAttack: aa }),
+  };
 }
 
 async function writeOut(path, text, log) {

@@ -17,6 +17,15 @@ export function renderReport(summary) {
   const heads = summary.reportEpsilons.map((e) => `<th>PGD ε = ${e}</th>`).join('');
   const rows = runs.map((r) => `<tr><td>${esc(r.strategy)}</td><td><code>${esc(r.description)}</code></td><td>${r.epochs}</td><td>${r.steps}</td><td>${r.trainSeconds.toFixed(1)} s</td><td>${pct(r.clean)}</td>${summary.reportEpsilons.map((e) => `<td>${pct(r.robust[String(e)])}</td>`).join('')}</tr>`).join('\n');
   const warnings = runs.flatMap((r) => r.warnings.map((w) => `<li><b>${esc(r.strategy)}</b>: ${esc(w)}</li>`));
+  const strong = runs.filter((r) => r.autoAttack).map((r) => `<tr><td>${esc(r.strategy)}</td><td>${r.autoAttack.images}</td><td>${r.autoAttack.epsilon}</td><td>${pct(r.autoAttack.pgd)}</td><td>${r.autoAttack.pgdSeconds.toFixed(1)} s</td><td>${pct(r.autoAttack.accuracy)}</td><td>${r.autoAttack.seconds.toFixed(1)} s</td></tr>`);
+  const strongTable = strong.length ? `<h2>AutoAttack next to PGD</h2>
+<table>
+<thead><tr><th>strategy</th><th>test examples</th><th>ε</th><th>PGD</th><th>its time</th><th>AutoAttack (standard)</th><th>its time</th></tr></thead>
+<tbody>
+${strong.join('\n')}
+</tbody>
+</table>
+` : '';
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -47,7 +56,7 @@ ${linePlot({ title: 'Accuracy against training time', xLabel: 'training wall-clo
 ${linePlot({ title: 'Robust accuracy against ε', xLabel: 'ε', series: curveSeries })}
 <figcaption>${esc(summary.evalAttack)} at each ε (ε = 0 is clean accuracy).</figcaption>
 </figure>
-<h2>Sanity checks</h2>
+${strongTable}<h2>Sanity checks</h2>
 ${warnings.length ? `<ul>\n${warnings.join('\n')}\n</ul>` : '<p>No gradient-masking warnings: robust accuracy falls with ε and FGSM is not stronger than PGD.</p>'}
 </body>
 </html>

@@ -49,5 +49,10 @@ describe('training smoke run', () => {
     expect(JSON.parse(readFileSync(out, 'utf8')).runs[0].strategy).toBe('fgsm-rs');
     expect(summary.backend).toBe('wasm');
     expect(lines.join('\n')).toMatch(/fgsm-rs: clean \d+\.\d %, PGD-2 ε=0.1/);
+    // AutoAttack on the (here: all 64) first test examples at the largest ε, next to that PGD, both timed.
+    expect(run.autoAttack).toMatchObject({ images: 64, epsilon: 0.3, pgd: run.robust['0.3'] });
+    expect(run.autoAttack.accuracy).toBeLessThanOrEqual(run.autoAttack.pgd);
+    expect(run.autoAttack.seconds).toBeGreaterThan(0);
+    expect(lines.join('\n')).toMatch(/fgsm-rs: first 64 test examples at ε=0.3: PGD-2 \d+\.\d % \(\d+\.\d s\), AutoAttack \d+\.\d % \(\d+\.\d s\)/);
   });
 });

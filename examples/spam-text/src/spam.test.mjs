@@ -39,4 +39,9 @@ describe('training smoke run', () => {
     expect(run.robust['1']).toBeLessThanOrEqual(run.clean);
     expect(lines.join('\n')).toMatch(/freelb\+smart: clean \d+\.\d %/);
   });
+
+  it('refuses --autoattack: AutoAttack perturbs inputs, and this model is perturbed at its embeddings', async () => {
+    await expect(main(['--autoattack', '10'], () => {})).rejects.toThrow(
+      'spam-text: flag --autoattack needs a model whose input is perturbed; this example perturbs embeddings (received 10).');
+  });
 });
