@@ -11,4 +11,3 @@ export {
   type WasmTrainingKernelOptions, type Conv2dBackpropInputMode, type Conv2dBackpropFilterMode,
 } from './kernels/register.js';
 export { loadSimdKernels, simdStatusOf, type SimdStatus } from './kernels/simd/module.js';
-export { DELTA_UPDATE_KERNEL_NAMES } from './kernels/DeltaUpdates.js';

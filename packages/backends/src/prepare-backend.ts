@@ -1,3 +1,4 @@
+import { registerAdvtrainGradients } from '@advtrain/core';
 import { getBackend, ready } from '@tensorflow/tfjs-core';
 import { BackendError } from './errors.js';
 import { ensureGradients } from './gradients.js';
@@ -14,7 +15,8 @@ import { BACKEND_NAMES, DEFAULT_BACKEND, INSTALL, isBackendName, type BackendNam
 export interface PrepareBackendOptions {
   /**
    * Load tfjs-layers so every gradient is registered, then replace the Sum, Mean and (on wasm)
-   * ClipByValue gradients by the same math on faster kernels (`registerBackendGradients`; default true).
+   * ClipByValue gradients by the same math on faster kernels (`registerBackendGradients`), and register
+   * @advtrain/core's gradients of its fused kernels (`registerAdvtrainGradients`). Default true.
    */
   gradients?: boolean;
   /** Options for `registerWasmTrainingKernels`, or false to keep tfjs-backend-wasm's kernels as they are. */
@@ -129,6 +131,9 @@ export async function prepareBackend(name: BackendName = DEFAULT_BACKEND, option
   }
   await ready();
   const gradientsLoaded = options.gradients === false ? false : await ensureGradients(ctx.importModule);
-  if (options.gradients !== false) registerBackendGradients();
+  if (options.gradients !== false) {
+    registerBackendGradients();
+    registerAdvtrainGradients();
+  }
   return { name, ...loaded, backend: getBackend(), gradientsLoaded };
 }

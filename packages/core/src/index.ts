@@ -20,7 +20,7 @@ export {
 } from './views/layers-model.js';
 export type { Batch, ForwardContext, ForwardOptions, LayerOneSplit, ModelView, PerturbationSite } from './views/types.js';
 export { l2Norm, linfNorm, stableL2Norm, reductionAxes, sumOfSquares, type NormScope } from './norms.js';
-export { FUSED_KERNELS } from './fused-kernels.js';
+export { FUSED_KERNELS, registerAdvtrainGradients } from './fused-kernels.js';
 export {
   ascentDirection, clampKeepsRange, clampToRange, clipLinf, l2AscentStep, normalizeL2, normalizeLinf, normalizedAscent, projectL2,
   projectToBall, scaleToL2, scaledAdd, signAscent, type GuardMode, type RangeClamp,

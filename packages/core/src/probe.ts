@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { StepContext } from './contract.js';
 import { AdvtrainError, assertArgument } from './errors.js';
+import { registerAdvtrainGradients } from './fused-kernels.js';
 import type { GradMap } from './grad-map.js';
 import { scoped } from './tensor-tree.js';
 import type { Batch } from './views/types.js';
@@ -54,6 +55,7 @@ export interface ProbeResult {
  * The caller owns every returned tensor.
  */
 export function probe(ctx: StepContext, request: ProbeRequest = {}): ProbeResult {
+  registerAdvtrainGradients();
   const { view, batch } = ctx;
   const objective = request.objective ?? ctx.loss;
   const scale = request.scale ?? 1;
@@ -160,6 +162,7 @@ export interface LayerOneRequest {
 export function probeLayerOne(ctx: StepContext, request: LayerOneRequest): {
   value: tf.Scalar | null; deltaGrad: tf.Tensor | null; paramGrads: GradMap | null;
 } {
+  registerAdvtrainGradients();
   const split = requireLayerOne(ctx);
   const { objective, costate } = request;
   if ((objective === undefined) === (costate === undefined)) {

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { AnyStrategy, SerializedState, StepContext } from './contract.js';
 import { BatchError, batchStats, checkBatchShapes, checkBatchValues, type BatchExpectation, type StatsLayout } from './batch-check.js';
 import { AdvtrainError, describeValue } from './errors.js';
+import { registerAdvtrainGradients } from './fused-kernels.js';
 import { disposeGrads, type GradMap } from './grad-map.js';
 import { defaultLoss, type LossFn } from './losses.js';
 import { snapshotOptimizer } from './optimizer-snapshot.js';
@@ -149,6 +150,7 @@ export class Trainer<S extends AnyStrategy = AnyStrategy> {
 
   constructor(strategy: S, setup: TrainerSetup) {
     assertGradientsRegistered();
+    registerAdvtrainGradients();
     checkTrainerSetup(strategy, setup);
     const view = setup.view;
     const caps = strategy.capabilities;

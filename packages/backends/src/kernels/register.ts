@@ -1,3 +1,4 @@
+import { registerAdvtrainGradients } from '@advtrain/core';
 import { engine, getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { batchMatMulConfig } from './BatchMatMul.js';
 import { addConfig, multiplyConfig, subConfig } from './BroadcastBinary.js';
@@ -194,13 +195,15 @@ export function wasmKernelsServedByUs(): string[] {
 
 /**
  * Registers @advtrain/core's fused δ-update kernels for wasm while our SIMD module serves the
- * initialised wasm backend (and `simd` is on), and removes them otherwise, so that core composes
+ * initialised wasm backend (and `simd` is on), with core's gradients for them
+ * (`registerAdvtrainGradients`, idempotent), and removes the kernels otherwise, so that core composes
  * tfjs ops instead. Called after registration and after the module loads.
  */
 export function syncDeltaUpdateKernels(): void {
   // The registry, not findBackend: findBackend would start initialising a backend not yet made.
   const wasm = (engine() as unknown as { registry: Record<string, object | undefined> }).registry.wasm;
   const on = wasm !== undefined && simdKernelsOf(wasm) !== undefined;
+  if (on) registerAdvtrainGradients();
   for (const config of DELTA_UPDATE_KERNELS) {
     if (on) addOrSwitch(config);
     else restore(config.kernelName);
