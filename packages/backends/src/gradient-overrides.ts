@@ -12,7 +12,7 @@ function broadcastToInput(dy: Tensor, x: Tensor, attrs: NamedAttrMap): { broadca
   const expanded = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
   const count = axes.reduce((n, axis) => n * x.shape[axis]!, 1);
   // tf.fill runs on the backend (a native fill on wasm); tfjs's gradient builds the ones as a JS array
-  // and uploads it: for a [64, 128, 32] mean pool that was 13% of a text-model training step.
+  // and uploads it, one JavaScript write per element of x on every backward pass.
   return { broadcast: mul(reshape(dy, expanded), fill(x.shape, 1, 'float32')), count };
 }
 
@@ -41,8 +41,8 @@ function onWasm(kernel: string, x: Tensor, dy: Tensor, attrs: NamedAttrMap = {})
 
 /**
  * ClipByValue's gradient passes dy where lo ≤ x ≤ hi. tfjs builds that mask from GreaterEqual,
- * LessEqual, LogicalAnd and Select, scalar loops on wasm (3.9 ms for an MNIST batch, as much as the
- * first layer's input gradient that FreeAT's replays pay). On wasm it runs our kernel
+ * LessEqual, LogicalAnd and Select, four scalar loops on wasm, each writing an intermediate tensor.
+ * On wasm it runs our kernel
  * `AdvtrainClipByValueGrad` (kernels/ClipByValueGrad.ts: one SIMD pass, or a mask of XNNPACK ops);
  * elsewhere tfjs's gradient, or the same mask where tfjs registered none.
  */
@@ -61,8 +61,8 @@ function clipGrad(original: GradConfig | undefined): GradConfig {
 }
 
 /**
- * Relu's gradient, dy · step(x): tfjs runs a Step, a Cast and a Multiply over the activation (2.7 ms for
- * [100, 26, 26, 32] on wasm). On wasm it runs our kernel `AdvtrainReluGrad` (one SIMD pass, same values);
+ * Relu's gradient, dy · step(x): tfjs runs a Step, a Cast and a Multiply over the activation, three
+ * passes. On wasm it runs our kernel `AdvtrainReluGrad` (one SIMD pass, same values);
  * elsewhere tfjs's gradient, or the same product where tfjs registered none.
  */
 function reluGrad(original: GradConfig | undefined): GradConfig {

@@ -14,7 +14,8 @@ function swapLastTwo(backend: WasmBackendLike, x: TensorInfo): TensorInfo {
 
 /**
  * tfjs-backend-wasm 4.22 sends matMul with transposeA or transposeB (both used by every dense layer's
- * backward pass) to a naive loop, about 10x slower than XNNPACK. A native transpose first is cheap.
+ * backward pass) to a naive scalar loop instead of XNNPACK's vectorised one. A native transpose first
+ * costs one pass over the operand.
  */
 export function batchMatMulTransposeFirst(args: {
   inputs: { a?: TensorInfo; b?: TensorInfo };

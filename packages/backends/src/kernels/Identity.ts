@@ -17,8 +17,8 @@ function share(x: TensorInfo, backend: unknown, shape: readonly number[] = x.sha
 /**
  * Identity (tf.clone, and the engine's copy of every tensor it saves for a backward pass) shares
  * the input's buffer and counts a reference, as tfjs-backend-cpu does, instead of copying it:
- * tfjs kernels never write into their inputs, so a copy is never needed. On wasm the copies were
- * about 5% of an MNIST-CNN attack step (hundreds per step). Strings keep the original kernel.
+ * tfjs kernels never write into their inputs, so a copy is never needed, and an attack step makes
+ * hundreds of them. Strings keep the original kernel.
  */
 export const identityConfig: KernelConfig = {
   kernelName: Identity,

@@ -12,7 +12,7 @@ interface ReluGradArgs {
 
 /**
  * dy · step(x), tfjs's Relu gradient, in one pass of our SIMD module (a Step, a Cast and a Multiply
- * otherwise: 2.7 ms for a [100, 26, 26, 32] activation, and every conv layer's backward pass has one).
+ * otherwise, three passes over the activation, and every conv layer's backward pass has one).
  */
 function reluGrad(args: ReluGradArgs): TensorInfo {
   const { inputs, backend } = args;

@@ -9,10 +9,10 @@ interface SignArgs { inputs: { x?: TensorInfo }; backend: WasmBackendLike }
 
 /**
  * Sign of float32 as three XNNPACK elementwise ops, clip(x·2^75·2^75, -1, 1), where our SIMD module is
- * not loaded. tfjs-backend-wasm 4.22's Sign is a scalar loop, 2.6 ms for [64, 128, 32] against 0.5 ms
- * here, and it returns 0 for |x| below about 1.2e-38, where cpu returns ±1; this kernel agrees with cpu
- * there. NaN gives -1 (XNNPACK's clamp), where cpu gives 0: either way a NaN gradient has already
- * spoiled the step, and a NaN-propagating max/min would cost 6x more on wasm.
+ * not loaded. tfjs-backend-wasm 4.22's Sign is a scalar loop, while these ops are vectorised, and it
+ * returns 0 for |x| below about 1.2e-38, where cpu returns ±1; this kernel agrees with cpu there. NaN
+ * gives -1 (XNNPACK's clamp), where cpu gives 0: either way a NaN gradient has already spoiled the
+ * step, and a NaN-propagating max/min would be slower on wasm.
  */
 export function signViaSaturation(args: SignArgs): TensorInfo {
   const { inputs, backend } = args;

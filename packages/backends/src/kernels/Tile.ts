@@ -9,10 +9,10 @@ const MAX_DIMS = 6;
 
 /**
  * Tile (and so tf.broadcastTo, and tf.where with a scalar condition) on wasm. tfjs-backend-wasm
- * 4.22's Tile decomposes every output offset: 22 ms to broadcast one value to [64, 128, 32]. A
- * one-element tensor becomes a Fill; a float32 tensor of rank ≤ 3 is multiplied, with XNNPACK's
- * broadcasting, by ones of shape [r0, d0, r1, d1, …] (×1 is exact, NaN and -0 included); other
- * tensors keep the original kernel.
+ * 4.22's Tile decomposes every output offset in a scalar loop, slow for large outputs such as a
+ * broadcast to a text model's [B, T, H]. A one-element tensor becomes a Fill; a float32 tensor of
+ * rank ≤ 3 is multiplied, with XNNPACK's broadcasting, by ones of shape [r0, d0, r1, d1, …] (×1 is
+ * exact, NaN and -0 included); other tensors keep the original kernel.
  */
 function tileViaBroadcast(args: { inputs: { x?: TensorInfo }; attrs: TileAttrs; backend: WasmBackendLike }): TensorInfo {
   const { inputs, attrs, backend } = args;

@@ -47,7 +47,7 @@ export interface WasmTrainingKernelOptions {
   simd?: boolean;
   /**
    * Which BatchMatMul to use when an operand is transposed: 'transpose-first' (default) transposes it
-   * natively and uses XNNPACK, 'native' keeps tfjs-backend-wasm's loop (about 10x slower).
+   * natively and uses XNNPACK, 'native' keeps tfjs-backend-wasm's scalar loop (kept for measuring).
    */
   batchMatMul?: 'transpose-first' | 'native';
 }
