@@ -1,99 +1,72 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  assertArgument, createRng, defineStrategy, disposeGrads, epsilonScaleOf, l2AscentStep, maskedUniformInit, probe, restoreRng, signAscent,
-  tensorFromJSON, tensorToJSON,
-  type PerturbationStrategy, type RngState, type TensorJSON,
+  assertArgument, defineStrategy, epsilonScaleOf, signAscent, tensorFromJSON, tensorToJSON,
+  type PerturbationStrategy, type TensorJSON,
 } from '@advtrain/core';
-import { effectiveStepSize, resolveFreeAtOptions, type FreeAtOptions } from './options.js';
+import { resolveFreeAtOptions, type FreeAtOptions, type ResolvedFreeAtOptions } from './options.js';
+import { replay } from './replay.js';
 
 /** What FreeAT carries between minibatches. */
 export interface FreeAtState {
-  /** Image variant: the persistent buffer Δ, [largest batch, …site shape]; null before the first batch and for nlp. */
+  /** The persistent buffer Δ, [largest batch, …site shape]; null before the first batch. */
   readonly buffer: tf.Tensor | null;
-  /** Seeded generator for the nlp variant's random start. */
-  readonly rng: RngState;
 }
 
 interface SavedState {
   readonly buffer: TensorJSON | null;
-  readonly rng: RngState;
 }
 
 /**
  * FreeAT, "Adversarial Training for Free!" (Shafahi et al., NeurIPS 2019),
- * docs/strategies/free-at.md. Each minibatch is replayed m times; one pass per replay gives
- * the parameter gradient (one optimizer step) and ∂L/∂δ (one sign step on the
- * persistent buffer Δ, clipped to ε). Pair it with
+ * docs/strategies/free-at.md. Each minibatch is replayed m times; one pass per
+ * replay gives the parameter gradient (one optimizer step) and ∂L/∂δ (one sign
+ * step on the persistent buffer Δ, clipped to ε). Pair it with
  * `trainer.fit(data, { epochs, matchOptimizerSteps: true })`, which runs
- * `ceil(E / m)` epochs.
+ * `ceil(E / m)` epochs. The NLP variant of the FreeLB repository is
+ * {@link freeAtNlp}.
+ *
+ * Inner max: δ = Δ[0:b], the buffer grown to the batch (no pass).
+ * Outer min: the m replays. The ascent on δ lives here, not in the inner max,
+ * because each sign step comes from the same pass as one optimizer step: the
+ * one strategy whose outer min also moves δ.
  *
  * ```ts
  * const trainer = new Trainer(freeAt({ replays: 4, epsilon: 4 / 255 }), { view, optimizer });
  * ```
  */
-export function freeAt(options: Partial<FreeAtOptions> = {}): PerturbationStrategy<FreeAtOptions, FreeAtState> {
+export function freeAt(options: FreeAtOptions = {}): PerturbationStrategy<ResolvedFreeAtOptions, FreeAtState> {
   const o = resolveFreeAtOptions(options);
-  const step = effectiveStepSize(o);
-  const nlp = o.variant === 'nlp';
-  return defineStrategy<FreeAtOptions, FreeAtState>({
+  const stepSize = o.stepSize ?? o.epsilon;
+  return defineStrategy<ResolvedFreeAtOptions, FreeAtState>({
     name: 'free-at',
     options: o,
     capabilities: {
-      sites: nlp ? ['input', 'embedding'] : ['input'],
-      threat: nlp ? (o.epsilon > 0 ? { norm: 'l2', epsilon: o.epsilon } : { norm: 'none', epsilon: null })
-        : { norm: 'linf', epsilon: o.epsilon },
+      sites: ['input'],
+      threat: { norm: 'linf', epsilon: o.epsilon },
       // The model input is clamped (clamp(x + Δ)); Δ itself is not, as in both reference codes.
       respectsValidRange: false,
       stepsOptimizer: true,
       optimizerStepsPerBatch: o.replays,
       passesPerBatch: { full: o.replays },
     },
-    init: (ctx) => ({ buffer: null, rng: createRng(ctx.seed ^ 0xf4ee) }),
-
+    init: () => ({ buffer: null }),
     innerMax(ctx, state) {
-      if (nlp) {
-        const magnitude = o.initMagnitude * epsilonScaleOf(ctx);
-        const [delta, rng] = maskedUniformInit(state.rng, ctx.view.siteShape(ctx.batch), ctx.view.siteMask(ctx.batch), magnitude);
-        return { delta, state: { buffer: null, rng } };
-      }
       const buffer = fitBuffer(state.buffer, ctx.view.siteShape(ctx.batch));
       const b = ctx.batch.x.shape[0] as number;
-      const delta = b === buffer.shape[0] ? buffer : tf.slice(buffer, 0, b);
-      return { delta, state: { buffer, rng: state.rng } };
+      return { delta: b === buffer.shape[0] ? buffer : tf.slice(buffer, 0, b), state: { buffer } };
     },
-
     outerMin(ctx, inner) {
-      let delta = inner.delta as tf.Tensor;
       const s = epsilonScaleOf(ctx);
-      const [stepSize, epsilon] = [step * s, o.epsilon * s];
-      const losses: tf.Scalar[] = [];
-      for (let r = 0; r < o.replays; r++) {
-        const { loss, deltaGrad, paramGrads } = probe(ctx, {
-          delta, wrtDelta: true, wrtParams: true, clampInput: !nlp, ...(nlp ? { scale: 1 / (1 + o.replays) } : {}),
-        });
-        // NLP: δ + adv_lr · g / ‖g‖₂ per example, then projL2(max_norm) when max_norm > 0.
-        const next = nlp ? l2AscentStep(delta, deltaGrad as tf.Tensor, stepSize, epsilon > 0 ? epsilon : null)
-          : signAscent(delta, deltaGrad as tf.Tensor, stepSize, epsilon);
-        ctx.applyGradients(paramGrads as Record<string, tf.Tensor>);
-        disposeGrads(paramGrads);
-        (deltaGrad as tf.Tensor).dispose();
-        if (delta !== inner.delta) delta.dispose();
-        delta = next;
-        losses.push(loss);
-      }
-      const loss = tf.div(tf.addN(losses), o.replays) as tf.Scalar;
-      tf.dispose(losses); // probe keeps its loss outside every scope
-      if (nlp) return { loss, grads: null, state: inner.state };
-      return { loss, grads: null, state: { buffer: writeBack(inner.state.buffer as tf.Tensor, delta), rng: inner.state.rng } };
+      const { loss, delta } = replay(ctx, inner.delta as tf.Tensor, o.replays, { clampInput: true },
+        (d, g) => signAscent(d, g, stepSize * s, o.epsilon * s));
+      return { loss, grads: null, state: { buffer: writeBack(inner.state.buffer as tf.Tensor, delta) } };
     },
-
     async serializeState(state): Promise<SavedState> {
-      return { buffer: state.buffer ? await tensorToJSON(state.buffer) : null, rng: state.rng };
+      return { buffer: state.buffer ? await tensorToJSON(state.buffer) : null };
     },
     restoreState(data) {
-      const rng = restoreRng('@advtrain/free-at', data);
-      const { buffer } = data as SavedState;
-      return { buffer: buffer ? tensorFromJSON(buffer) : null, rng };
+      const buffer = (data as SavedState | null)?.buffer ?? null;
+      return { buffer: buffer ? tensorFromJSON(buffer) : null };
     },
   });
 }
@@ -115,4 +88,3 @@ function writeBack(buffer: tf.Tensor, rows: tf.Tensor): tf.Tensor {
   if (b === buffer.shape[0]) return rows;
   return tf.concat([rows, tf.slice(buffer, b)], 0);
 }
-

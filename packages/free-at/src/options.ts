@@ -1,30 +1,25 @@
-import { checkOptions } from '@advtrain/core';
+import { StrategyOptionsError, checkOptions, describeValue } from '@advtrain/core';
 
-/** Options of {@link freeAt}; README maps them to the paper's symbols. */
+const PKG = '@advtrain/free-at';
+
+/** Options of {@link freeAt}. Every field is optional; see {@link FREE_AT_DEFAULTS}. README maps them to the paper's symbols. */
 export interface FreeAtOptions {
-  /** `'image'`: persistent L∞ buffer (§4.1); `'nlp'`: FreeLB-repo variant, L2 steps, δ re-drawn per minibatch (§4.9). */
-  readonly variant: 'image' | 'nlp';
-  /** m: replays of each minibatch, one optimizer step each. */
-  readonly replays: number;
-  /** ε: L∞ clip of the buffer (image); L2 `max_norm` (nlp, 0 = no projection). */
-  readonly epsilon: number;
-  /** FGSM step on the buffer (image, null = ε as in both reference codes); `adv_lr` (nlp, null = 0.1). */
-  readonly stepSize: number | null;
-  /** nlp: `rand_init_mag` of the masked uniform start. Unused by the image variant. */
-  readonly initMagnitude: number;
+  /** m: replays of each minibatch, one optimizer step each. Default 4. */
+  readonly replays?: number;
+  /** ε: L∞ clip of the buffer Δ. Default 4/255. */
+  readonly epsilon?: number;
+  /** Sign step on the buffer; null means ε, as in both reference codes. Default null. */
+  readonly stepSize?: number | null;
 }
+
+/** {@link FreeAtOptions} after validation: every field present, defaults filled in. */
+export type ResolvedFreeAtOptions = Readonly<Required<FreeAtOptions>>;
 
 /**
  * Paper defaults from the ImageNet PyTorch code (mahyarnajibi/FreeAdversarialTraining
  * `configs.yml`): m = 4, ε = 4/255, step = ε. CIFAR (TF code) uses m = 8, ε = 8/255.
  */
-export const FREE_AT_DEFAULTS: FreeAtOptions = Object.freeze({
-  variant: 'image',
-  replays: 4,
-  epsilon: 4 / 255,
-  stepSize: null,
-  initMagnitude: 0,
-});
+export const FREE_AT_DEFAULTS: ResolvedFreeAtOptions = Object.freeze({ replays: 4, epsilon: 4 / 255, stepSize: null });
 
 /**
  * FreeAT on MNIST at ε = 0.3. The FreeAT paper has no MNIST row; this follows
@@ -33,37 +28,54 @@ export const FREE_AT_DEFAULTS: FreeAtOptions = Object.freeze({
  * replays, buffer step = ε, epochs divided by m, with the MNIST radius. Pair it
  * with a cyclic learning rate over the (divided) epochs.
  */
-export const FREE_AT_MNIST_PRESET: Partial<FreeAtOptions> = Object.freeze({
-  variant: 'image',
-  replays: 8,
-  epsilon: 0.3,
-  stepSize: null,
-});
+export const FREE_AT_MNIST_PRESET: FreeAtOptions = Object.freeze({ replays: 8, epsilon: 0.3, stepSize: null });
+
+/** Options of {@link freeAtNlp}. Every field is optional; see {@link FREE_AT_NLP_DEFAULTS}. */
+export interface FreeAtNlpOptions {
+  /** m: replays of each minibatch (`adv_steps`), one optimizer step each. Default 2. */
+  readonly replays?: number;
+  /** Radius of the per-example L2 ball (`max_norm`); 0 means no projection. Default 0.3. */
+  readonly epsilon?: number;
+  /** Normalised L2 step on δ (`adv_lr`). Default 0.1. */
+  readonly stepSize?: number;
+  /** `rand_init_mag` of the masked uniform start. Default 0.1. */
+  readonly initMagnitude?: number;
+}
+
+/** {@link FreeAtNlpOptions} after validation: every field present, defaults filled in. */
+export type ResolvedFreeAtNlpOptions = Readonly<Required<FreeAtNlpOptions>>;
 
 /**
  * The FreeLB repository's NLP FreeAT (`freeat_train_step`), with the fairseq
  * RoBERTa-large MNLI launch values (adv_steps 2, adv_lr 0.1, init_mag 0.1, max_norm 0.3).
  */
-export const FREE_AT_NLP_PRESET: Partial<FreeAtOptions> = Object.freeze({
-  variant: 'nlp',
-  replays: 2,
-  epsilon: 0.3,
-  stepSize: 0.1,
-  initMagnitude: 0.1,
+export const FREE_AT_NLP_DEFAULTS: ResolvedFreeAtNlpOptions = Object.freeze({
+  replays: 2, epsilon: 0.3, stepSize: 0.1, initMagnitude: 0.1,
 });
 
-/** Validates `input` and fills in defaults; throws StrategyOptionsError naming the option. */
-export function resolveFreeAtOptions(input: Partial<FreeAtOptions> = {}): Readonly<FreeAtOptions> {
-  const checker = checkOptions('@advtrain/free-at', input, FREE_AT_DEFAULTS)
-    .oneOf('variant', ['image', 'nlp'])
-    .integer('replays', { min: 1 })
-    .nonNegative('epsilon')
-    .nonNegative('initMagnitude');
-  if (checker.values.stepSize !== null) checker.nonNegative('stepSize');
-  return checker.done();
+/** The NLP launch values, {@link FREE_AT_NLP_DEFAULTS}; pass it to {@link freeAtNlp}. */
+export const FREE_AT_NLP_PRESET: FreeAtNlpOptions = FREE_AT_NLP_DEFAULTS;
+
+/** The options the NLP variant moved out of `freeAt`: named in the error instead of "unknown option". */
+const MOVED = ['variant', 'initMagnitude'];
+
+/** Validates `input` (unknown keys are errors) and fills in the defaults. */
+export function resolveFreeAtOptions(input: unknown): ResolvedFreeAtOptions {
+  const given = (input ?? {}) as Record<string, unknown>;
+  const moved = MOVED.find((key) => typeof given === 'object' && key in given);
+  if (moved) {
+    throw new StrategyOptionsError('ADVTRAIN_UNKNOWN_OPTION', PKG, moved, describeValue(given[moved]),
+      `${PKG}: option "${moved}" is gone from freeAt (received ${describeValue(given[moved])}); the NLP variant is its own factory, freeAtNlp(options).`);
+  }
+  const c = checkOptions(PKG, input, FREE_AT_DEFAULTS as Required<FreeAtOptions>)
+    .integer('replays', { min: 1 }).nonNegative('epsilon');
+  if (c.values.stepSize !== null) c.nonNegative('stepSize');
+  return c.done();
 }
 
-/** The step size in effect: the option, or its variant's default. */
-export function effectiveStepSize(o: FreeAtOptions): number {
-  return o.stepSize ?? (o.variant === 'image' ? o.epsilon : 0.1);
+/** Validates `input` (unknown keys are errors) and fills in the defaults. */
+export function resolveFreeAtNlpOptions(input: unknown): ResolvedFreeAtNlpOptions {
+  return checkOptions(PKG, input, FREE_AT_NLP_DEFAULTS as Required<FreeAtNlpOptions>)
+    .integer('replays', { min: 1 }).nonNegative('epsilon').nonNegative('stepSize').nonNegative('initMagnitude')
+    .done();
 }

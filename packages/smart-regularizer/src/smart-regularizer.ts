@@ -1,7 +1,6 @@
 import {
   clipLinf, createRng, defineStrategy, epsilonScaleOf, mixSeed, normalizeLinf, normalizedAscent, probe, randomNormal, scaledAdd,
-  type GradMap,
-  type PerturbationStrategy, type StepContext,
+  type Batch, type PerturbationStrategy,
 } from '@advtrain/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { squaredError, stableKl, symmetricKl } from './divergence.js';
@@ -77,24 +76,17 @@ export function smartRegularizer(options: Partial<SmartRegularizerOptions> = {})
       const delta = tf.where(tf.broadcastTo(finite, nu.shape), nu, tf.zerosLike(nu));
       return { delta, extras: { active: tf.cast(finite, 'float32') }, state };
     },
-    outerMin(ctx: StepContext, inner) {
-      const { view, batch } = ctx;
+    outerMin(ctx, inner) {
       const active = inner.extras?.active as tf.Tensor;
-      const params = view.variables;
-      let value: tf.Scalar | null = null;
-      const f = (): tf.Scalar => {
-        const clean = view.forward(batch, null);
-        const perturbed = view.forward(batch, inner.delta);
+      // One backward through both passes: probe's clean forward, and the perturbed one inside the objective.
+      const objective = (clean: tf.Tensor, batch: Batch): tf.Scalar => {
+        const perturbed = ctx.view.forward(batch, inner.delta);
         const reg = tf.mul(tf.mul(divergence(clean, perturbed), active), o.regWeight);
-        value = tf.keep((o.taskLoss ? tf.add(ctx.loss(clean, batch), reg) : reg) as tf.Scalar);
-        return value;
+        return (o.taskLoss ? tf.add(ctx.loss(clean, batch), reg) : reg) as tf.Scalar;
       };
-      ctx.passes.record('forward', 2);
-      const { grads } = tf.engine().gradients(f, [...params], undefined, true);
-      ctx.passes.record('backward');
-      const out: GradMap = {};
-      params.forEach((v, i) => { out[v.name] = grads[i] ?? tf.zerosLike(v); });
-      return { loss: value as unknown as tf.Scalar, grads: out, state: inner.state };
+      ctx.passes.record('forward');
+      const { loss, paramGrads } = probe(ctx, { wrtParams: true, objective });
+      return { loss, grads: paramGrads, state: inner.state };
     },
   });
 }

@@ -9,16 +9,27 @@ import {
   conformanceCases, disposeBatch, expectClose, expectIdentical, formulaValues, mlpFixture, values, type Fixture,
 } from '@advtrain/core/testing';
 import { currentBackend, skipReason } from '@advtrain/test-config/skip-list';
-import { YOPO_PMP_MNIST_PRESET, YOPO_PMP_NLP_PRESET, yopoPmp } from './index.js';
+import { YOPO_PMP_MNIST_PRESET, YOPO_PMP_NLP_PRESET, yopoPmp, yopoPmpNlp } from './index.js';
 
-const kit = (options: object) => conformanceCases(yopoPmp, {
-  options,
-  valid: [{}, YOPO_PMP_MNIST_PRESET, YOPO_PMP_NLP_PRESET, { innerSteps: 0, randomStart: false }],
-  invalid: [[{ outerSteps: 0 }, 'outerSteps'], [{ innerSteps: -1 }, 'innerSteps'], [{ epsilon: -1 }, 'epsilon'],
-    [{ variant: 'text' }, 'variant'], [{ randomStart: 1 }, 'randomStart'], [{ stepSize: Number.NaN }, 'stepSize']],
+const INVALID: Array<[object, string]> = [[{ outerSteps: 0 }, 'outerSteps'], [{ innerSteps: -1 }, 'innerSteps'],
+  [{ epsilon: -1 }, 'epsilon'], [{ stepSize: Number.NaN }, 'stepSize']];
+describe('conformance (image)', () => {
+  for (const c of conformanceCases(yopoPmp, {
+    options: { outerSteps: 2, innerSteps: 2, epsilon: 0.1, stepSize: 0.03 },
+    valid: [{}, YOPO_PMP_MNIST_PRESET, { innerSteps: 0, randomStart: false }],
+    invalid: [...INVALID, [{ variant: 'nlp' }, 'variant'], [{ randomStart: 1 }, 'randomStart'], [{ initMagnitude: 0.1 }, 'initMagnitude']],
+  })) it(c.name, c.run);
 });
-describe('conformance (image)', () => { for (const c of kit({ outerSteps: 2, innerSteps: 2, epsilon: 0.1, stepSize: 0.03 })) it(c.name, c.run); });
-describe('conformance (nlp preset)', () => { for (const c of kit(YOPO_PMP_NLP_PRESET)) it(c.name, c.run); });
+describe('conformance (nlp)', () => {
+  for (const c of conformanceCases(yopoPmpNlp, {
+    options: YOPO_PMP_NLP_PRESET,
+    valid: [{}, YOPO_PMP_NLP_PRESET, { innerSteps: 0, epsilon: 0 }],
+    invalid: [...INVALID, [{ initMagnitude: -1 }, 'initMagnitude'], [{ randomStart: true }, 'randomStart']],
+  })) it(c.name, c.run);
+});
+it('yopoPmp names yopoPmpNlp when given the options of the NLP variant', () => {
+  expect(() => yopoPmp({ variant: 'nlp' } as object)).toThrow(/yopoPmpNlp/);
+});
 
 const v = (shape: number[], seed: number, scale: number) =>
   tf.variable(tf.tensor(formulaValues(shape.reduce((a, b) => a * b, 1), seed, scale), shape));
@@ -69,8 +80,8 @@ function context(f: Fixture, batch: Batch): StepContext {
 }
 
 /** One YOPO inner max: the final η and the gradients it hands the optimizer. Caller disposes. */
-function yopoRun(f: Fixture, batch: Batch, options: object) {
-  const s = yopoPmp(options);
+function yopoRun(f: Fixture, batch: Batch, options: object, factory: typeof yopoPmp | typeof yopoPmpNlp = yopoPmp) {
+  const s = factory(options);
   const ctx = context(f, batch);
   const inner = s.innerMax(ctx, s.init({ view: f.view, seed: 9 }));
   const eta = tf.clone(inner.delta as tf.Tensor); // the step's δ is freed with the step
@@ -208,14 +219,14 @@ describe('yopo-pmp on other views and variants', () => {
     await twiceForLayerOne(layersFixture);
   });
 
-  it('nlp preset: 1 + m full passes, m·n layer-one passes, no extra layer-one term, loss ÷ (1 + m)', async () => {
+  it('yopoPmpNlp: 1 + m full passes, m·n layer-one passes, no extra layer-one term, loss ÷ (1 + m)', async () => {
     const f = mlpFixture();
     const batch = f.batch(0);
-    const run = yopoRun(f, batch, { ...YOPO_PMP_NLP_PRESET, outerSteps: 1, innerSteps: 0, initMagnitude: 0 });
+    const run = yopoRun(f, batch, { outerSteps: 1, innerSteps: 0, initMagnitude: 0 }, yopoPmpNlp);
     expect(run.passes).toEqual({ forward: 2, backward: 2, layerOneForward: 0, layerOneBackward: 0, optimizerSteps: 0 });
     const clean = pass(f, batch, null, false);
     for (const variable of f.variables) await expectClose(run.grads[variable.name] as tf.Tensor, clean.grads[variable.name] as tf.Tensor, undefined, variable.name);
-    const full = yopoRun(f, batch, YOPO_PMP_NLP_PRESET);
+    const full = yopoRun(f, batch, YOPO_PMP_NLP_PRESET, yopoPmpNlp);
     expect(full.passes).toMatchObject({ forward: 3, backward: 3, layerOneForward: 4, layerOneBackward: 4 });
     tf.dispose([run.eta, full.eta, clean.z, ...[run.grads, full.grads, clean.grads].flatMap((g) => Object.values(g))]);
     disposeBatch(batch); f.dispose();

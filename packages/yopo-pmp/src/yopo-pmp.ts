@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  accumulateGrads, ascentStep, clampKeepsRange, createRng, defineStrategy, epsilonScaleOf,
-  l2AscentStep, maskedUniformInit, probe, probeLayerOne, randomUniform,
-  type GradMap, type PerturbationStrategy, type RngState, type StepContext,
+  accumulateGrads, ascentStep, clampKeepsRange, createRng, defineStrategy, epsilonScaleOf, probe, probeLayerOne, randomUniform,
+  type GradMap, type PerturbationStrategy, type RngState,
 } from '@advtrain/core';
-import { resolveYopoPmpOptions, type YopoPmpOptions } from './options.js';
+import { meanLoss } from './mean-loss.js';
+import { resolveYopoPmpOptions, type ResolvedYopoPmpOptions, type YopoPmpOptions } from './options.js';
 
 /** YOPO carries only its generator between minibatches (η is drawn afresh each time). */
 export interface YopoPmpState {
@@ -13,47 +13,87 @@ export interface YopoPmpState {
 
 /**
  * YOPO-m-n, "You Only Propagate Once" (Zhang et al., NeurIPS 2019), PMP
- * version (docs/strategies/yopo-pmp.md). Per minibatch: m full passes, each accumulating (as
- * a sum) the parameter gradients and reading the co-state ∂ℓ/∂z at the
- * layer-one output, followed by n perturbation updates through layer one only
- * and the extra layer-one term. Needs a view with a layer-one split; use
- * lr ÷ m as the reference does.
+ * version (docs/strategies/yopo-pmp.md); the reference's image trainer
+ * (`FastGradientLayerOneTrainer.step`). Needs a view with a layer-one split;
+ * use lr ÷ m as the reference does. The NLP variant is {@link yopoPmpNlp}.
+ *
+ * Inner max, per minibatch: m full passes, each summing the parameter
+ * gradients and reading the co-state c = ∂ℓ/∂z at the layer-one output, then n
+ * sign steps on η through layer one only (the Hamiltonian ⟨f0(x + η), c⟩),
+ * projected on the ε-ball and the valid range, and the extra layer-one term
+ * J_θ0ᵀc at the new η. The weight gradients form here, so the outer min hands
+ * them over.
  *
  * ```ts
  * const view = functionModel({ variables, layerOne: { variables: [w1, b1], forward: f0 }, rest, validRange: [0, 1] });
  * const trainer = new Trainer(yopoPmp({ outerSteps: 5, innerSteps: 3 }), { view, optimizer: tf.train.momentum(0.2 / 5, 0.9) });
  * ```
  */
-export function yopoPmp(options: Partial<YopoPmpOptions> = {}): PerturbationStrategy<YopoPmpOptions, YopoPmpState> {
+export function yopoPmp(options: YopoPmpOptions = {}): PerturbationStrategy<ResolvedYopoPmpOptions, YopoPmpState> {
   const o = resolveYopoPmpOptions(options);
-  const nlp = o.variant === 'nlp';
   const { outerSteps: m, innerSteps: n } = o;
-  return defineStrategy<YopoPmpOptions, YopoPmpState>({
+  return defineStrategy<ResolvedYopoPmpOptions, YopoPmpState>({
     name: 'yopo-pmp',
     options: o,
     capabilities: {
-      sites: nlp ? ['input', 'embedding'] : ['input'],
-      threat: nlp ? (o.epsilon > 0 ? { norm: 'l2', epsilon: o.epsilon } : { norm: 'none', epsilon: null })
-        : { norm: 'linf', epsilon: o.epsilon },
+      sites: ['input'],
+      threat: { norm: 'linf', epsilon: o.epsilon },
       // The random start is not range-clamped (reference); every inner step is.
-      respectsValidRange: !nlp && (!o.randomStart || n > 0),
+      respectsValidRange: !o.randomStart || n > 0,
       needsLayerOne: true,
-      // Image: the extra θ0 term of outer step j < m rides on full pass j + 1 (one layer-one pass for the last).
-      passesPerBatch: nlp ? { full: m + 1, layerOne: m * n } : { full: m, layerOne: m * n + 1 },
+      // The extra θ0 term of outer step j < m rides on full pass j + 1 (one layer-one pass for the last).
+      passesPerBatch: { full: m, layerOne: m * n + 1 },
     },
+    // seed ^ salt, not mixSeed: the stream every seeded run (the published yopo-mnist ones too) has drawn from.
     init: (ctx) => ({ rng: createRng(ctx.seed ^ 0x1090) }),
     innerMax(ctx, state) {
-      const so = scaled(o, epsilonScaleOf(ctx));
-      return nlp ? nlpStep(ctx, state, so) : imageStep(ctx, state, so);
+      const s = epsilonScaleOf(ctx);
+      const [epsilon, step] = [o.epsilon * s, { norm: 'linf' as const, stepSize: o.stepSize * s, epsilon: o.epsilon * s }];
+      const shape = ctx.view.siteShape(ctx.batch);
+      let rng = state.rng;
+      let eta: tf.Tensor;
+      if (o.randomStart) [eta, rng] = randomUniform(rng, shape, -epsilon, epsilon);
+      else eta = tf.fill(shape, 0);
+      // clamp(x + η) is the identity once η has been range-clamped (or is zero) where clampKeepsRange
+      // proves it bit for bit; the passes then leave the clamp out.
+      const exact = clampKeepsRange(ctx.view.validRange);
+      let inRange = exact && !o.randomStart;
+      let grads: GradMap | null = null;
+      const losses: tf.Scalar[] = [];
+      // The co-state whose extra θ0 term the next full pass adds (`layerOneCostate`).
+      let owed: tf.Tensor | null = null;
+      for (let j = 0; j < m; j++) {
+        // The first full pass sees x + η unclamped, as in the reference; later ones run layer one at
+        // clamp(x + η), the point of the previous outer step's extra θ0 term, which rides along.
+        const full = probe(ctx, {
+          delta: eta, wrtParams: true, wrtLayerOne: true, clampInput: j > 0 && !inRange, ...(owed ? { layerOneCostate: owed } : {}),
+        });
+        owed?.dispose();
+        owed = null;
+        grads = accumulateGrads(grads, full.paramGrads as GradMap);
+        losses.push(full.loss);
+        const costate = full.layerOneGrad as tf.Tensor;
+        for (let t = 0; t < n; t++) {
+          const { deltaGrad } = probeLayerOne(ctx, { delta: eta, costate, wrtDelta: true, clampInput: !inRange });
+          const next = ascentStep(ctx, eta, deltaGrad as tf.Tensor, step);
+          tf.dispose([deltaGrad as tf.Tensor, eta]);
+          eta = next;
+          inRange = exact;
+        }
+        // Extra first-layer term J_θ0 f0(clamp(x + η_new))ᵀ c: owed to the next full pass, or after the
+        // last outer step paid with a layer-one pass of its own.
+        if (j < m - 1) {
+          owed = costate;
+          continue;
+        }
+        const extra = probeLayerOne(ctx, { delta: eta, costate, wrtParams: true, clampInput: !inRange });
+        addInto(grads, extra.paramGrads as GradMap);
+        costate.dispose();
+      }
+      return { delta: eta, grads, loss: meanLoss(losses), state: { rng } };
     },
     rngState: true,
   });
-}
-
-/** The options with every radius and step size multiplied by the step's ε scale. */
-function scaled(o: YopoPmpOptions, s: number): YopoPmpOptions {
-  if (s === 1) return o;
-  return { ...o, epsilon: o.epsilon * s, stepSize: o.stepSize * s, initMagnitude: o.initMagnitude * s };
 }
 
 /** Adds the layer-one gradients `extra` into the running sum, in place for θ0's keys only. */
@@ -66,87 +106,4 @@ function addInto(acc: GradMap, extra: GradMap): void {
       g.dispose();
     }
   }
-}
-
-/** Mean of the pass losses; frees them (probe keeps its loss outside every scope). */
-function meanLoss(losses: tf.Scalar[]): tf.Scalar {
-  const mean = tf.div(tf.addN(losses), losses.length) as tf.Scalar;
-  tf.dispose(losses);
-  return mean;
-}
-
-/** Library default: the image variant of the reference (`FastGradientLayerOneTrainer.step`). */
-function imageStep(ctx: StepContext, state: YopoPmpState, o: YopoPmpOptions) {
-  const shape = ctx.view.siteShape(ctx.batch);
-  const range = ctx.view.validRange;
-  let rng = state.rng;
-  let eta: tf.Tensor;
-  if (o.randomStart) [eta, rng] = randomUniform(rng, shape, -o.epsilon, o.epsilon);
-  else eta = tf.fill(shape, 0);
-  // Once η has been through clampToRange (or is zero), x + η is already in the valid range bit for
-  // bit wherever clampKeepsRange can prove it: the in-pass clamp is then the identity with gradient
-  // 1, and skipping it saves its forward kernel and the five of its gradient in every pass.
-  const exact = clampKeepsRange(range);
-  let inRange = exact && !o.randomStart;
-  let acc: GradMap | null = null;
-  const losses: tf.Scalar[] = [];
-  // Co-state of the previous outer step whose extra θ0 term is still owed (see below).
-  let owed: tf.Tensor | null = null;
-  for (let j = 0; j < o.outerSteps; j++) {
-    // The first outer forward sees x + η unclamped, as in the reference. From the second on, the
-    // full pass runs layer one at clamp(x + η_new), the very point of the previous step's extra
-    // θ0 term, so that term rides along in this backward pass (the co-state is added to ∂ℓ/∂z):
-    // one layer-one pass saved per outer step but the last.
-    const full = probe(ctx, {
-      delta: eta, wrtParams: true, wrtLayerOne: true, clampInput: j > 0 && !inRange, ...(owed ? { layerOneCostate: owed } : {}),
-    });
-    owed?.dispose();
-    owed = null;
-    acc = accumulateGrads(acc, full.paramGrads as GradMap);
-    losses.push(full.loss);
-    // The Hamiltonian Σ z ⊙ c with the co-state c = ∂ℓ/∂z (−H of the paper, whose p = −c): probeLayerOne
-    // seeds layer one's backward pass with c instead of building and differentiating the product.
-    const costate = full.layerOneGrad as tf.Tensor;
-    for (let s = 0; s < o.innerSteps; s++) {
-      const { deltaGrad } = probeLayerOne(ctx, { delta: eta, costate, wrtDelta: true, clampInput: !inRange });
-      const next = ascentStep(ctx, eta, deltaGrad as tf.Tensor, { norm: 'linf', stepSize: o.stepSize, epsilon: o.epsilon });
-      tf.dispose([deltaGrad as tf.Tensor, eta]);
-      eta = next;
-      inRange = exact;
-    }
-    // Extra first-layer term (§5.2 d): J_θ0 f0(clamp(x + η_new))ᵀ ∂ℓ/∂z|η_j. Owed to the next
-    // full pass, except after the last outer step, which pays it with a layer-one pass of its own.
-    if (j < o.outerSteps - 1) {
-      owed = full.layerOneGrad as tf.Tensor;
-      continue;
-    }
-    const extra = probeLayerOne(ctx, { delta: eta, costate, wrtParams: true, clampInput: !inRange });
-    addInto(acc as GradMap, extra.paramGrads as GradMap);
-    (full.layerOneGrad as tf.Tensor).dispose();
-  }
-  return { delta: eta, grads: acc, loss: meanLoss(losses), state: { rng } };
-}
-
-/** FreeLB repository variant (`yopo_train_step`): no extra θ0 term, L2 steps, loss ÷ (1 + m). */
-function nlpStep(ctx: StepContext, state: YopoPmpState, o: YopoPmpOptions) {
-  const { view, batch } = ctx;
-  let [delta, rng] = maskedUniformInit(state.rng, view.siteShape(batch), view.siteMask(batch), o.initMagnitude);
-  const scale = 1 / (1 + o.outerSteps);
-  let full = probe(ctx, { delta, wrtParams: true, wrtLayerOne: true, scale });
-  let acc = full.paramGrads as GradMap;
-  const losses: tf.Scalar[] = [full.loss];
-  for (let j = 0; j < o.outerSteps; j++) {
-    const costate = full.layerOneGrad as tf.Tensor; // the Hamiltonian's co-state, as in imageStep
-    for (let s = 0; s < o.innerSteps; s++) {
-      const { deltaGrad } = probeLayerOne(ctx, { delta, costate, wrtDelta: true, clampInput: false });
-      const next = l2AscentStep(delta, deltaGrad as tf.Tensor, o.stepSize, o.epsilon > 0 ? o.epsilon : null);
-      tf.dispose([deltaGrad as tf.Tensor, delta]);
-      delta = next;
-    }
-    (full.layerOneGrad as tf.Tensor).dispose();
-    full = probe(ctx, { delta, wrtParams: true, wrtLayerOne: j < o.outerSteps - 1, scale });
-    acc = accumulateGrads(acc, full.paramGrads as GradMap);
-    losses.push(full.loss);
-  }
-  return { delta, grads: acc, loss: meanLoss(losses), state: { rng } };
 }
