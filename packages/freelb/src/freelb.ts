@@ -3,9 +3,13 @@ import {
   projectL2, type GradMap, type PerturbationStrategy,
 } from '@advtrain/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { resolveFreelbOptions, type FreelbOptions } from './options.js';
+import { resolveFreelbOptions, type FreelbOptions, type ResolvedFreelbOptions } from './options.js';
 
-/** FreeLB keeps nothing between minibatches; its randomness comes from the run seed and the step index. */
+/**
+ * FreeLB keeps nothing between minibatches: the random start of step t comes from a stream seeded
+ * by (run seed, t), so the state needs no checkpoint. A stream carried in the state would draw
+ * other numbers than every seeded FreeLB run so far.
+ */
 export interface FreelbState {
   readonly seed: number;
 }
@@ -26,11 +30,11 @@ const SALT = 0xf4ee1b;
  *   { view: layersModelView(model, { site: 'embedding' }), optimizer: tf.train.adam(1e-5) });
  * ```
  */
-export function freelb(options: Partial<FreelbOptions> = {}): PerturbationStrategy<FreelbOptions, FreelbState> {
+export function freelb(options: FreelbOptions = {}): PerturbationStrategy<ResolvedFreelbOptions, FreelbState> {
   const o = resolveFreelbOptions(options);
   const passes = o.variant === 'fairseq' ? o.steps + 1 : o.steps;
   const bound = Math.max(o.maxNorm, o.initMagnitude);
-  return defineStrategy<FreelbOptions, FreelbState>({
+  return defineStrategy<ResolvedFreelbOptions, FreelbState>({
     name: 'freelb',
     options: o,
     capabilities: {
@@ -69,7 +73,7 @@ export function freelb(options: Partial<FreelbOptions> = {}): PerturbationStrate
  * example, with the L2 norm (then the L2 projection) or the max-abs norm (then
  * clipping, not a sign step). `g` is already zero at padded positions.
  */
-function ascend(delta: tf.Tensor, g: tf.Tensor, o: Readonly<FreelbOptions>): tf.Tensor {
+function ascend(delta: tf.Tensor, g: tf.Tensor, o: ResolvedFreelbOptions): tf.Tensor {
   const moved = normalizedAscent(delta, g, o.stepSize, { norm: o.norm, guard: o.guard, guardMode: 'max' });
   if (o.maxNorm === 0) return moved;
   return o.norm === 'l2' ? projectL2(moved, o.maxNorm) : clipLinf(moved, o.maxNorm);

@@ -1,2 +1,2 @@
 export { freelb, type FreelbState } from './freelb.js';
-export { FREELB_DEFAULTS, FREELB_FAIRSEQ_PRESET, resolveFreelbOptions, type FreelbOptions } from './options.js';
+export { FREELB_DEFAULTS, FREELB_FAIRSEQ_PRESET, resolveFreelbOptions, type FreelbOptions, type ResolvedFreelbOptions } from './options.js';

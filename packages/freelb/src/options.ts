@@ -1,24 +1,27 @@
 import { checkOptions, type DropoutPolicy } from '@advtrain/core';
 
-/** Options of {@link freelb}. Every field is optional in the factory; see {@link FREELB_DEFAULTS}. */
+/** Options of {@link freelb}. Every field is optional; see {@link FREELB_DEFAULTS}. */
 export interface FreelbOptions {
   /** Ascent step α of δ (`adv_lr`). */
-  readonly stepSize: number;
+  readonly stepSize?: number;
   /** Ascent steps K (`adv_steps`); K passes (K + 1 with `variant: 'fairseq'`), each one accumulating ∇θ ÷ passes. */
-  readonly steps: number;
+  readonly steps?: number;
   /** Radius of the masked, length-scaled random start (`adv_init_mag`); 0 starts at the clean input. */
-  readonly initMagnitude: number;
+  readonly initMagnitude?: number;
   /** `'l2'`: per-example L2 steps and projection; `'linf'`: max-normalised steps (not sign) and clipping. */
-  readonly norm: 'l2' | 'linf';
-  /** Projection radius (`adv_max_norm`); 0 means unbounded (no projection), not radius zero. */
-  readonly maxNorm: number;
+  readonly norm?: 'l2' | 'linf';
+  /** Projection radius (`adv_max_norm`); 0 means no projection (unbounded), not radius zero. */
+  readonly maxNorm?: number;
   /** `'frozen'`: the same dropout masks in all passes of a step (the paper); `'fresh'`: new masks per pass. */
-  readonly dropoutMasks: DropoutPolicy;
+  readonly dropoutMasks?: DropoutPolicy;
   /** `'hf'`: K passes ÷ K (ALBERT code); `'fairseq'`: K + 1 passes ÷ (K + 1) (RoBERTa code). */
-  readonly variant: 'hf' | 'fairseq';
+  readonly variant?: 'hf' | 'fairseq';
   /** Floor of the gradient norm in a step: `g / max(‖g‖, guard)` (1e-8 HF, 1e-10 fairseq). */
-  readonly guard: number;
+  readonly guard?: number;
 }
+
+/** {@link FreelbOptions} after validation: every field present, defaults filled in. */
+export type ResolvedFreelbOptions = Readonly<Required<FreelbOptions>>;
 
 /**
  * Defaults: the ALBERT-xxlarge-v2 QQP launch values of the reference
@@ -28,7 +31,7 @@ export interface FreelbOptions {
  * The reference's pure CLI defaults (adv_lr 0, init 0, K 1) reduce FreeLB to
  * plain fine-tuning, so they are not used.
  */
-export const FREELB_DEFAULTS: FreelbOptions = Object.freeze({
+export const FREELB_DEFAULTS: ResolvedFreelbOptions = Object.freeze({
   stepSize: 0.2,
   steps: 3,
   initMagnitude: 0.32,
@@ -44,14 +47,14 @@ export const FREELB_DEFAULTS: FreelbOptions = Object.freeze({
  * ascent step and one after each, so K + 1 passes each scaled by 1/(K + 1),
  * and a 1e-10 norm floor. Spread it into the options with the task's values.
  */
-export const FREELB_FAIRSEQ_PRESET: Pick<FreelbOptions, 'variant' | 'guard'> = Object.freeze({
+export const FREELB_FAIRSEQ_PRESET = Object.freeze({
   variant: 'fairseq',
   guard: 1e-10,
-});
+} as const satisfies FreelbOptions);
 
 /** Validates `input` (unknown keys are errors) and fills in the defaults. */
-export function resolveFreelbOptions(input: Partial<FreelbOptions> = {}): Readonly<FreelbOptions> {
-  return checkOptions('@advtrain/freelb', input, FREELB_DEFAULTS)
+export function resolveFreelbOptions(input: unknown): ResolvedFreelbOptions {
+  return checkOptions('@advtrain/freelb', input, FREELB_DEFAULTS as Required<FreelbOptions>)
     .nonNegative('stepSize')
     .integer('steps', { min: 1 })
     .nonNegative('initMagnitude')

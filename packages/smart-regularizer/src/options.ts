@@ -1,32 +1,35 @@
 import { checkOptions } from '@advtrain/core';
 
-/** Options of {@link smartRegularizer}. Every field is optional in the factory; see {@link SMART_REGULARIZER_DEFAULTS}. */
+/** Options of {@link smartRegularizer}. Every field is optional; see {@link SMART_REGULARIZER_DEFAULTS}. */
 export interface SmartRegularizerOptions {
   /** Weight λ_s of the regulariser (`adv_alpha`). */
-  readonly regWeight: number;
+  readonly regWeight?: number;
   /** Inner ascent steps T_x̃ (`adv_k`). */
-  readonly steps: number;
+  readonly steps?: number;
   /** Inner step η (`adv_step_size`). */
-  readonly stepSize: number;
+  readonly stepSize?: number;
   /** Standard deviation σ of the initial noise ν ~ σ·N(0, I) (`adv_noise_var`, a std multiplier). */
-  readonly noiseScale: number;
+  readonly noiseScale?: number;
   /** Division guard of the per-token max-abs normalisation (`adv_epsilon` in mt-dnn). */
-  readonly guard: number;
+  readonly guard?: number;
   /** `'mtdnn'`: ν ← (ν + η g) / (max|·| + guard) per token, no radius; `'paper'`: Π_{‖ν‖∞ ≤ ε}(ν + η g / ‖g‖∞). */
-  readonly projection: 'mtdnn' | 'paper';
+  readonly projection?: 'mtdnn' | 'paper';
   /** Radius ε of the per-token L∞ ball; used only with `projection: 'paper'`. */
-  readonly epsilon: number;
+  readonly epsilon?: number;
   /** `'symkl'`: KL(sg(P̃)‖P) + KL(sg(P)‖P̃) (classification); `'mse'`: squared error of the outputs (regression). */
-  readonly divergence: 'symkl' | 'mse';
+  readonly divergence?: 'symkl' | 'mse';
   /**
    * Add the clean task loss to λ·R (the paper's L + λ·R). Set it to false when
    * another member of a `chain` already contributes the task loss (FreeLB, PGD).
    */
-  readonly taskLoss: boolean;
+  readonly taskLoss?: boolean;
 }
 
+/** {@link SmartRegularizerOptions} after validation: every field present, defaults filled in. */
+export type ResolvedSmartRegularizerOptions = Readonly<Required<SmartRegularizerOptions>>;
+
 /** mt-dnn `train.py` defaults (the code behind the released GLUE results). */
-export const SMART_REGULARIZER_DEFAULTS: SmartRegularizerOptions = Object.freeze({
+export const SMART_REGULARIZER_DEFAULTS: ResolvedSmartRegularizerOptions = Object.freeze({
   regWeight: 1,
   steps: 1,
   stepSize: 1e-5,
@@ -39,15 +42,15 @@ export const SMART_REGULARIZER_DEFAULTS: SmartRegularizerOptions = Object.freeze
 });
 
 /** The paper's Algorithm 1: normalised gradient step, then projection onto ‖x̃ − x‖∞ ≤ ε. */
-export const SMART_PAPER_PRESET: Pick<SmartRegularizerOptions, 'projection' | 'stepSize' | 'epsilon'> = Object.freeze({
+export const SMART_PAPER_PRESET = Object.freeze({
   projection: 'paper',
   stepSize: 1e-3,
   epsilon: 1e-5,
-});
+} as const satisfies SmartRegularizerOptions);
 
 /** Validates `input` (unknown keys are errors) and fills in the defaults. */
-export function resolveSmartRegularizerOptions(input: Partial<SmartRegularizerOptions> = {}): Readonly<SmartRegularizerOptions> {
-  return checkOptions('@advtrain/smart-regularizer', input, SMART_REGULARIZER_DEFAULTS)
+export function resolveSmartRegularizerOptions(input: unknown): ResolvedSmartRegularizerOptions {
+  return checkOptions('@advtrain/smart-regularizer', input, SMART_REGULARIZER_DEFAULTS as Required<SmartRegularizerOptions>)
     .nonNegative('regWeight')
     .integer('steps', { min: 1 })
     .nonNegative('stepSize')

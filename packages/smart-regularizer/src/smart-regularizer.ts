@@ -4,9 +4,13 @@ import {
 } from '@advtrain/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { squaredError, stableKl, symmetricKl } from './divergence.js';
-import { resolveSmartRegularizerOptions, type SmartRegularizerOptions } from './options.js';
+import { resolveSmartRegularizerOptions, type ResolvedSmartRegularizerOptions, type SmartRegularizerOptions } from './options.js';
 
-/** SMART keeps nothing between minibatches; its noise comes from the run seed and the step index. */
+/**
+ * SMART keeps nothing between minibatches: the noise of step t comes from a stream seeded by
+ * (run seed, t), so the state needs no checkpoint. A stream carried in the state would draw other
+ * numbers than every seeded SMART run so far.
+ */
 export interface SmartRegularizerState {
   readonly seed: number;
 }
@@ -29,14 +33,14 @@ const SALT = 0x53a27;
  * const strategy = chain(freelb({ steps: 2 }), smartRegularizer({ taskLoss: false }));
  * ```
  */
-export function smartRegularizer(options: Partial<SmartRegularizerOptions> = {}): PerturbationStrategy<SmartRegularizerOptions, SmartRegularizerState> {
+export function smartRegularizer(options: SmartRegularizerOptions = {}): PerturbationStrategy<ResolvedSmartRegularizerOptions, SmartRegularizerState> {
   const o = resolveSmartRegularizerOptions(options);
   const paper = o.projection === 'paper';
   const divergence = o.divergence === 'mse' ? squaredError : symmetricKl;
   const innerObjective = (target: tf.Tensor) => (logits: tf.Tensor): tf.Scalar => (o.divergence === 'mse'
     ? tf.sum(tf.square(tf.sub(logits, target))) as tf.Scalar
     : stableKl(logits, target, 'sum'));
-  return defineStrategy<SmartRegularizerOptions, SmartRegularizerState>({
+  return defineStrategy<ResolvedSmartRegularizerOptions, SmartRegularizerState>({
     name: 'smart-regularizer',
     options: o,
     capabilities: {
