@@ -163,7 +163,7 @@ export async function main(argv = process.argv.slice(2), log = (line) => console
 /** The recipe's protocol on the test images and AutoAttack on the first `--autoattack`, over `--workers` processes. */
 async function evaluate(recipe, flags, dir, log) {
   log(`${NAME}: evaluating ${dir} with ${recipe.evaluation.name} on ${flags.testSize} test images`
-    + `${flags.autoattack ? ` and AutoAttack on the first ${Math.min(flags.autoattack, flags.testSize)}` : ''} (${flags.workers} processes)`);
+    + `${flags.autoattack ? ` and AutoAttack on the first ${Math.min(flags.autoattack, flags.testSize)}` : ''} (${flags.workers} process${flags.workers === 1 ? "" : "es"})`);
   const e = await evaluateSavedModel({ recipe: recipe.name, dir, testSize: flags.testSize, autoattack: flags.autoattack, workers: flags.workers, backend: flags.backend });
   log(`${NAME}: clean ${pct(e.clean)}, ${recipe.evaluation.name} ${pct(e.robust)} (${e.evalSeconds.toFixed(0)} s)`);
   const aa = e.autoAttack;
