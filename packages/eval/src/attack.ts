@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  PassCounter, advanceWhereCorrect, ascentDirection, checkOptions, clampToRange, createRng, defaultLoss, exampleCrossEntropy, mixSeed,
-  probe, projectToBall, randomUniform, type Batch, type ExampleLossFn, type ModelView, type PassCount,
-  type StepContext,
+  PassCounter, advanceWhereCorrect, ascentStep, checkOptions, createRng, createStepContext, exampleCrossEntropy, keepInRange, mixSeed,
+  probe, randomBallStart, type Batch, type ExampleLossFn, type ModelView, type PassCount, type StepContext,
 } from '@advtrain/core';
 import { PKG, correctMask } from './data.js';
 
@@ -59,10 +58,7 @@ export function fgsmOptions(epsilon: number, norm: 'linf' | 'l2' = 'linf'): Atta
 
 /** A step context for evaluation passes (never steps an optimizer). */
 export function evalContext(view: ModelView, batch: Batch, passes = new PassCounter()): StepContext {
-  return {
-    view, batch, loss: defaultLoss, passes, step: 0,
-    applyGradients: () => { throw new Error(`${PKG}: evaluation never steps the optimizer.`); },
-  };
+  return createStepContext({ view, batch, passes, refusal: `${PKG}: evaluation never steps the optimizer.` });
 }
 
 /** Logits in inference mode, with batch-norm statistics restored afterwards. */
@@ -79,24 +75,20 @@ export interface AttackResult {
   readonly passes: Readonly<PassCount>;
 }
 
-function randomStart(view: ModelView, batch: Batch, a: ResolvedAttack, restart: number): tf.Tensor {
-  const shape = view.siteShape(batch);
-  const rng = createRng(mixSeed(a.seed, restart));
-  const [u] = a.norm === 'linf' ? randomUniform(rng, shape, -a.epsilon, a.epsilon) : randomUniform(rng, shape, -0.5, 0.5);
-  if (a.norm === 'linf') return u;
-  const projected = projectToBall(u, 'l2', a.epsilon);
-  u.dispose();
-  return projected;
+/**
+ * The start of restart r: core's `randomBallStart` (the training PGD's), or δ = 0 kept in the
+ * valid range; zero at padded tokens.
+ */
+function startPoint(ctx: StepContext, a: ResolvedAttack, restart: number, mask: tf.Tensor | null): tf.Tensor {
+  const start = a.epsilon > 0 && a.randomStart
+    ? randomBallStart(ctx, createRng(mixSeed(a.seed, restart)), a.norm, a.epsilon)[0]
+    : tf.tidy(() => keepInRange(ctx, tf.fill(ctx.view.siteShape(ctx.batch), 0)));
+  return masked(start, mask);
 }
 
-/** Keeps δ in the ball, x + δ in the valid range and δ zero at padded tokens. */
-function constrain(view: ModelView, batch: Batch, delta: tf.Tensor, a: ResolvedAttack, mask: tf.Tensor | null): tf.Tensor {
-  return tf.tidy(() => {
-    let d = projectToBall(delta, a.norm, a.epsilon);
-    if (view.site === 'input' && view.validRange) d = clampToRange(tf.cast(batch.x, 'float32'), d, view.validRange);
-    if (mask) d = tf.mul(d, mask);
-    return d;
-  });
+/** δ with padded tokens zeroed (δ itself when there is no mask); frees δ when it makes a new tensor. */
+function masked(delta: tf.Tensor, mask: tf.Tensor | null): tf.Tensor {
+  return mask ? replace(delta, tf.mul(delta, mask)) : delta;
 }
 
 /**
@@ -115,22 +107,20 @@ export async function pgdAttack(view: ModelView, batch: Batch, options: AttackOp
   const mask = rawMask ? tf.tidy(() => tf.expandDims(rawMask, -1)) : null;
   rawMask?.dispose();
   const objective = (logits: tf.Tensor, b: Batch): tf.Scalar => tf.sum(a.loss(logits, b));
+  const step = { norm: a.norm, stepSize: a.stepSize, epsilon: a.epsilon };
   let best: tf.Tensor | null = null;
   let bestWrong: tf.Tensor | null = null;
   let bestLoss: tf.Tensor | null = null;
   for (let r = 0; r < a.restarts; r++) {
     if (a.earlyStop && bestWrong && (await allBroken(bestWrong))) break;
-    let delta = a.epsilon === 0 ? tf.fill(view.siteShape(batch), 0)
-      : a.randomStart ? randomStart(view, batch, a, r) : tf.fill(view.siteShape(batch), 0);
-    delta = replace(delta, constrain(view, batch, delta, a, mask));
+    let delta = startPoint(ctx, a, r, mask);
     for (let k = 0; a.epsilon > 0 && k < a.steps; k++) {
       const { loss, deltaGrad, logits } = probe(ctx, {
         delta, wrtDelta: true, training: false, objective, preserveStatistics: true, keepLogits: a.earlyStop });
       const g = deltaGrad as tf.Tensor;
-      const stepped = tf.tidy(() => tf.add(delta, tf.mul(ascentDirection(g, a.norm), a.stepSize)));
+      // The training PGD's step (core's ascentStep): ascend, project onto the ball, keep x + δ in range.
+      let next = masked(ascentStep(ctx, delta, g, step), mask);
       tf.dispose([loss, g]);
-      let next = constrain(view, batch, stepped, a, mask);
-      stepped.dispose();
       if (logits) {
         const moved = next;
         next = advanceWhereCorrect(logits, batch.y, delta, moved);
