@@ -1,37 +1,26 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { PerturbationStrategy, StepContext } from './contract.js';
-import { AdvtrainError } from './errors.js';
 import { addGrads, scaleGrads, type GradMap } from './grad-map.js';
 import { defaultLoss, type LossFn } from './losses.js';
 import { PassCounter, type PassCount } from './pass-counter.js';
 import { probe, type Objective } from './probe.js';
-import { clampToRange, l2AscentStep, projectL2, signAscent, type RangeClamp } from './projections.js';
+import { keepInRange, l2AscentStep, projectL2, rangeClamp, signAscent } from './projections.js';
 import { randomUniform, type RngState } from './random.js';
+import { createStepContext } from './step-context.js';
 import { scoped } from './tensor-tree.js';
 import type { Batch, ModelView } from './views/types.js';
 
 /**
- * Building blocks shared by the gradient-step strategies (FGSM, FGM, PGD):
- * range clamping at the site, random starts in a ball, one projected ascent
- * step, and the weighted clean / adversarial loss terms of the outer min.
+ * Building blocks shared by the gradient-step strategies (FGSM, FGM, PGD) and
+ * evaluation's PGD: random starts in a ball, one projected ascent step, and the
+ * weighted clean / adversarial loss terms of the outer min. The δ updates and
+ * clamps themselves live in projections.ts.
  */
 
 /** A weighted loss term `w·ℓ` and its parameter gradient; nulls mean "no term". */
 export interface LossTerm {
   readonly loss: tf.Scalar | null;
   readonly grads: GradMap | null;
-}
-
-/** `clamp(x + δ, lo, hi) − x` for input sites with a valid range; δ unchanged otherwise. */
-export function keepInRange(ctx: StepContext, delta: tf.Tensor): tf.Tensor {
-  const clamp = rangeClamp(ctx);
-  return clamp ? clampToRange(clamp.x, delta, clamp.range) : delta;
-}
-
-/** The input and its valid range where the site is the input and the view declares one. */
-function rangeClamp(ctx: StepContext): RangeClamp | null {
-  const range = ctx.view.validRange;
-  return ctx.view.site === 'input' && range ? { x: ctx.batch.x, range } : null;
 }
 
 /**
@@ -55,7 +44,7 @@ export function randomBallStart(ctx: StepContext, rng: RngState, norm: 'linf' | 
 export interface AscentStep {
   readonly norm: 'linf' | 'l2';
   readonly stepSize: number;
-  /** Radius to project onto; null for no projection. */
+  /** Radius to project onto; null for no projection (a strategy's options spell it `epsilon: 0`). */
   readonly epsilon: number | null;
 }
 
@@ -149,12 +138,8 @@ export function inspectStep<O, S>(strategy: PerturbationStrategy<O, S>,
   setup: { readonly view: ModelView; readonly batch: Batch; readonly loss?: LossFn; readonly seed?: number }): InspectedStep {
   const { view, batch, loss = defaultLoss, seed = 0 } = setup;
   const passes = new PassCounter();
-  const ctx: StepContext = {
-    view, batch, loss, passes, step: 0,
-    applyGradients: () => {
-      throw new AdvtrainError('ADVTRAIN_UNSUPPORTED', `@advtrain/core: inspectStep() cannot run "${strategy.name}", which steps the optimizer itself.`);
-    },
-  };
+  const ctx = createStepContext({ view, batch, loss, passes,
+    refusal: `@advtrain/core: inspectStep() cannot run "${strategy.name}", which steps the optimizer itself.` });
   const inner = strategy.innerMax(ctx, strategy.init({ view, seed }));
   const delta = inner.delta ? tf.clone(inner.delta) : null;
   const outer = strategy.outerMin(ctx, inner);

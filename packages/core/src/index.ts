@@ -8,7 +8,7 @@ export { chain, type ChainInnerResult } from './chain.js';
 export { clean } from './clean.js';
 export {
   Trainer, assertGradientsRegistered, epochsForOptimizerSteps,
-  type BatchSource, type FitOptions, type StepReport, type TrainerCheckpoint, type TrainerSetup,
+  type StepReport, type TrainerCheckpoint, type TrainerSetup,
 } from './trainer.js';
 export { createStepContext, type StepContextParts } from './step-context.js';
 export { probe, probeLayerOne, type LayerOneRequest, type Objective, type ProbeRequest, type ProbeResult } from './probe.js';
@@ -23,7 +23,7 @@ export { l2Norm, linfNorm, stableL2Norm, reductionAxes, sumOfSquares, type NormS
 export { FUSED_KERNELS, registerAdvtrainGradients } from './fused-kernels.js';
 export {
   ascentDirection, clampKeepsRange, clampToRange, clipLinf, l2AscentStep, normalizeL2, normalizeLinf, normalizedAscent, projectL2,
-  projectToBall, scaleToL2, scaledAdd, signAscent, type GuardMode, type RangeClamp,
+  projectToBall, keepInRange, rangeClamp, scaleToL2, scaledAdd, signAscent, type GuardMode, type RangeClamp,
 } from './projections.js';
 export { createRng, fillNormal, fillUniform, mixSeed, nextSeed, randomNormal, randomUniform, restoreRng, type RngState } from './random.js';
 export { addGrads, accumulateGrads, copyGrads, disposeGrads, scaleGrads, sumGrads, type GradMap } from './grad-map.js';
@@ -37,7 +37,7 @@ export { tensorFromJSON, tensorToJSON, type TensorJSON } from './serialization.j
 export { disposeExcept, tensorsIn } from './tensor-tree.js';
 export { maskedUniformInit } from './init.js';
 export { stopGradient } from './stop-gradient.js';
-export { addAdversarialTerm, ascentStep, attackGradient, keepInRange, randomBallStart, inspectStep, type AscentStep, type AttackGradientRequest, type InspectedStep, type LossTerm } from './attack-steps.js';
+export { addAdversarialTerm, ascentStep, attackGradient, randomBallStart, inspectStep, type AscentStep, type AttackGradientRequest, type InspectedStep, type LossTerm } from './attack-steps.js';
 export {
   constantSchedule, cosineSchedule, cyclicSchedule, epsilonScaleOf, interpolatedSchedule, linearRamp, piecewiseSchedule,
   progressAt, readSchedule, setLearningRate,

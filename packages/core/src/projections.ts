@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { StepContext } from './contract.js';
 import { FUSED_KERNELS, runFused } from './fused-kernels.js';
 import { l2Norm, linfNorm, stableL2Norm, type NormScope } from './norms.js';
 
@@ -34,10 +35,24 @@ export function projectToBall(delta: tf.Tensor, norm: 'linf' | 'l2', epsilon: nu
 
 /**
  * Keeps the perturbed input valid: `clamp(x + δ, lo, hi) − x`.
- * The clamp is applied to x + δ, never to δ alone.
+ * The clamp is applied to x + δ, never to δ alone. {@link keepInRange} is the
+ * same clamp for a step's site; the views' `clampInput` clamps inside a pass instead
+ * (the model sees clamp(x + δ), δ itself is left as it is).
  */
 export function clampToRange(x: tf.Tensor, delta: tf.Tensor, range: readonly [number, number]): tf.Tensor {
   return tf.tidy(() => tf.sub(tf.clipByValue(tf.add(x, delta), range[0], range[1]), x));
+}
+
+/** The input and its valid range where the step's site is the input and the view declares one; else null. */
+export function rangeClamp(ctx: StepContext): RangeClamp | null {
+  const range = ctx.view.validRange;
+  return ctx.view.site === 'input' && range ? { x: ctx.batch.x, range } : null;
+}
+
+/** {@link clampToRange} at the step's site: for input sites with a valid range; δ unchanged otherwise. */
+export function keepInRange(ctx: StepContext, delta: tf.Tensor): tf.Tensor {
+  const clamp = rangeClamp(ctx);
+  return clamp ? clampToRange(clamp.x, delta, clamp.range) : delta;
 }
 
 /** `g / guard(‖g‖₂)` per scope: a unit-L2 ascent direction (zero where g is zero). */
@@ -95,7 +110,7 @@ export function scaledAdd(a: tf.Tensor, b: tf.Tensor, scale: tf.Tensor | number)
   });
 }
 
-/** The input clamp of a sign step: `clamp(x + δ, lo, hi) − x` afterwards (see `clampToRange`). */
+/** The input clamp of a sign step: `clamp(x + δ, lo, hi) − x` afterwards (see `clampToRange`, `rangeClamp`). */
 export interface RangeClamp {
   readonly x: tf.Tensor;
   readonly range: readonly [number, number];
