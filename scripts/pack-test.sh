@@ -81,8 +81,8 @@ mkdir -p "$project"
 cp examples/quickstart/quickstart.mjs "$project/"
 cd "$project"
 echo '{ "name": "advtrain-quickstart", "private": true, "type": "module" }' > package.json
-npm_install "$(tarball core)" "$(tarball pgd)" "$(tarball backends)" "@tensorflow/tfjs-core@$TFJS" \
-  "@tensorflow/tfjs-layers@$TFJS" "@tensorflow/tfjs-backend-wasm@$TFJS" "@tensorflow/tfjs-backend-cpu@$TFJS"
+npm_install "$(tarball core)" "$(tarball pgd)" "$(tarball train)" "$(tarball eval)" "$(tarball backends)" \
+  "@tensorflow/tfjs-core@$TFJS" "@tensorflow/tfjs-layers@$TFJS" "@tensorflow/tfjs-backend-wasm@$TFJS" "@tensorflow/tfjs-backend-cpu@$TFJS"
 node quickstart.mjs | tee "$work/quickstart.log"
 grep -q '^accuracy: ' "$work/quickstart.log"
 echo "pack test: the quick start runs from the tarballs"

@@ -4,6 +4,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { prepareBackend } from '@advtrain/backends';
 import { Trainer, layersModelView } from '@advtrain/core';
 import { pgd } from '@advtrain/pgd';
+import { fit } from '@advtrain/train';
 
 // 1. Pick the backend before creating any tensor or model.
 await prepareBackend('wasm'); // or 'cpu', 'webgpu', 'webgl', 'tensorflow', 'gpu'
@@ -32,9 +33,10 @@ const view = layersModelView(model, { validRange: [0, 1] });
 const trainer = new Trainer(pgd({ epsilon: 0.1, steps: 3, stepSize: 0.05 }), {
   view, optimizer: tf.train.adam(0.01), seed: 1,
 });
-await trainer.fit(() => batches, {
+await fit(trainer, () => batches, {
   epochs: 5,
-  onEpoch: (epoch, loss) => console.log(`epoch ${epoch + 1}: adversarial loss ${loss.toFixed(3)}`),
+  progress: false,
+  callbacks: [{ onEpochEnd: ({ epoch, meanLoss }) => console.log(`epoch ${epoch + 1}: adversarial loss ${meanLoss.toFixed(3)}`) }],
 });
 
 // 6. Clean accuracy on the training points.

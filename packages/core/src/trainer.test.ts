@@ -51,17 +51,22 @@ describe('Trainer', () => {
     b.dispose();
   });
 
-  it('fit() divides epochs by the optimizer steps per minibatch when asked: ceil(E / m)', async () => {
+  it('epochsForOptimizerSteps gives ceil(E / m); a strategy that steps m times takes m optimizer steps per trainStep', async () => {
     expect(epochsForOptimizerSteps(10, 4)).toBe(3);
     expect(epochsForOptimizerSteps(8, 4)).toBe(2);
     expect(epochsForOptimizerSteps(5, 1)).toBe(5);
     const f = linearFixture();
     const trainer = new Trainer(twiceClean(), { view: f.view, optimizer: tf.train.sgd(0.1) });
+    const epochs = epochsForOptimizerSteps(5, trainer.strategy.capabilities.optimizerStepsPerBatch);
     let steps = 0;
-    const means = await trainer.fit(function* () { const b = f.batch(0); yield b; disposeBatch(b); },
-      { epochs: 5, matchOptimizerSteps: true, onStep: (r) => { steps += r.passes.optimizerSteps; } });
-    expect(means.length).toBe(3);
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      const b = f.batch(0);
+      steps += (await trainer.trainStep(b)).passes.optimizerSteps;
+      disposeBatch(b);
+    }
+    expect(epochs).toBe(3);
     expect(steps).toBe(6);
+    expect(trainer.step).toBe(3);
     f.dispose();
   });
 

@@ -92,7 +92,10 @@ export interface TrainerCheckpoint {
   readonly optimizer: Array<{ name: string; tensor: TensorJSON }>;
 }
 
-/** Options of {@link Trainer.fit}. */
+/**
+ * Options of {@link Trainer.fit}.
+ * @deprecated Use `fit` and its `FitOptions` from `@advtrain/train`; this interface will be removed.
+ */
 export interface FitOptions {
   /** Epochs to run. */
   readonly epochs: number;
@@ -108,10 +111,17 @@ export interface FitOptions {
   readonly onEpoch?: (epoch: number, meanLoss: number) => void | Promise<void>;
 }
 
-/** Batches of one epoch; called once per epoch. The caller owns the batch tensors. */
+/**
+ * Batches of one epoch; called once per epoch. The caller owns the batch tensors.
+ * @deprecated Use `BatchSource` from `@advtrain/train`; this type will be removed.
+ */
 export type BatchSource = (epoch: number) => Iterable<Batch> | AsyncIterable<Batch>;
 
-/** `ceil(E / m)`: epochs that give natural training's number of optimizer steps (FreeAT). */
+/**
+ * `ceil(E / m)`: epochs that give natural training's number of optimizer
+ * steps (FreeAT's m replays). `fit` from `@advtrain/train` applies it with
+ * `matchOptimizerSteps: true`.
+ */
 export function epochsForOptimizerSteps(epochs: number, stepsPerBatch: number): number {
   return Math.ceil(epochs / Math.max(1, stepsPerBatch));
 }
@@ -128,7 +138,9 @@ export function assertGradientsRegistered(): void {
 /**
  * Runs any strategy, one minibatch at a time. It knows no method by name: it
  * calls `innerMax`, then `outerMin`, and applies the returned gradients
- * (strategies that step the optimizer themselves return none).
+ * (strategies that step the optimizer themselves return none). It owns one
+ * step and checkpoints; epochs, callbacks and progress are `fit` from
+ * `@advtrain/train`.
  */
 export class Trainer<S extends AnyStrategy = AnyStrategy> {
   readonly strategy: S;
@@ -456,7 +468,12 @@ export class Trainer<S extends AnyStrategy = AnyStrategy> {
     };
   }
 
-  /** Runs epochs over `source`; returns the mean loss of each epoch. */
+  /**
+   * Runs epochs over `source`; returns the mean loss of each epoch.
+   * @deprecated Use `fit(trainer, source, { epochs, matchOptimizerSteps, callbacks })` from
+   * `@advtrain/train`, which runs the same steps (and adds progress, checkpoint files and a time
+   * budget); this method will be removed.
+   */
   async fit(source: BatchSource, options: FitOptions): Promise<number[]> {
     const epochs = options.matchOptimizerSteps
       ? epochsForOptimizerSteps(options.epochs, this.strategy.capabilities.optimizerStepsPerBatch)

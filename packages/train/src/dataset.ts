@@ -1,8 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
-import { AdvtrainError, describeValue, mixSeed, type Batch, type BatchSource } from '@advtrain/core';
+import { AdvtrainError, describeValue, mixSeed, type Batch } from '@advtrain/core';
 
 export const PKG = '@advtrain/train';
+
+/**
+ * Minibatches of one epoch for `fit`, made by the caller: called once per
+ * epoch with its index, it returns an array, an iterable or an async iterable
+ * of batches. The caller owns the batch tensors.
+ */
+export type BatchSource = (epoch: number) => Iterable<Batch> | AsyncIterable<Batch>;
 
 /** An in-memory dataset: every example's inputs, labels and optional token mask, first axis = examples. */
 export interface Dataset {
@@ -82,7 +89,7 @@ export function batchesPerEpoch(n: number, options: BatchOptions): number {
   return options.dropRemainder ? Math.floor(n / options.batchSize) : Math.ceil(n / options.batchSize);
 }
 
-/** The same batches as a core `BatchSource`, for `Trainer.fit`. */
+/** The batches `fit` cuts from a dataset, as a `BatchSource` (e.g. to filter or wrap them). */
 export function batchSource(data: Dataset, options: BatchOptions): BatchSource {
   checkDataset(data);
   return (epoch) => epochBatches(data, epoch, options);

@@ -1,6 +1,6 @@
 export {
   batchSource, batchesPerEpoch, checkDataset, epochBatches, readDataFile, shuffledIndices,
-  type BatchOptions, type Dataset,
+  type BatchOptions, type BatchSource, type Dataset,
 } from './dataset.js';
 export { fit, type Callback, type EpochInfo, type FitOptions, type FitResult, type StepInfo } from './fit.js';
 export { bestCheckpoint, earlyStopping, evaluateEachEpoch, robustEvaluation } from './callbacks.js';

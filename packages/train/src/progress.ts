@@ -8,8 +8,8 @@ export interface ProgressStream {
 
 /** A progress display: a bar redrawn in place on a TTY, plain lines elsewhere. */
 export interface Progress {
-  /** Shows progress within an epoch. */
-  step(epoch: number, done: number, total: number, loss: number): void;
+  /** Shows progress within an epoch; `total` is null when the number of minibatches is unknown. */
+  step(epoch: number, done: number, total: number | null, loss: number): void;
   /** Ends an epoch's line with its summary. */
   epoch(epoch: number, epochs: number, summary: string): void;
   /** Prints a line of its own. */
@@ -34,6 +34,14 @@ export function createProgress(options: { stream?: ProgressStream; epochs: numbe
   return {
     step(epoch, done, total, loss) {
       const head = `${label}epoch ${epoch + 1}/${options.epochs}`;
+      if (total === null) {
+        // No bar without a total: a TTY shows the count redrawn in place; plain output waits for the epoch's line.
+        if (tty) {
+          stream.write(`\r${head} step ${done} loss ${loss.toFixed(3)} ${seconds(Date.now() - start)}`);
+          open = true;
+        }
+        return;
+      }
       const tail = `${done}/${total} loss ${loss.toFixed(3)} ${seconds(Date.now() - start)}`;
       if (tty) {
         const width = Math.max(10, Math.min(30, (stream.columns ?? 80) - head.length - tail.length - 6));
