@@ -8,7 +8,7 @@ export { chain, type ChainInnerResult } from './chain.js';
 export { clean } from './clean.js';
 export {
   Trainer, assertGradientsRegistered, epochsForOptimizerSteps,
-  type BatchSource, type FitOptions, type StepReport, type TrainerCheckpoint, type TrainerSetup,
+  type StepReport, type TrainerCheckpoint, type TrainerSetup,
 } from './trainer.js';
 export { createStepContext, type StepContextParts } from './step-context.js';
 export { probe, probeLayerOne, type LayerOneRequest, type Objective, type ProbeRequest, type ProbeResult } from './probe.js';

@@ -93,31 +93,6 @@ export interface TrainerCheckpoint {
 }
 
 /**
- * Options of {@link Trainer.fit}.
- * @deprecated Use `fit` and its `FitOptions` from `@advtrain/train`; this interface will be removed.
- */
-export interface FitOptions {
-  /** Epochs to run. */
-  readonly epochs: number;
-  /**
-   * Divide the epochs by the strategy's optimizer steps per minibatch,
-   * rounding up (`ceil(E / m)` for FreeAT), so the number of optimizer steps
-   * matches natural training. Default false.
-   */
-  readonly matchOptimizerSteps?: boolean;
-  /** Called after every step. */
-  readonly onStep?: (report: StepReport, epoch: number) => void | Promise<void>;
-  /** Called after every epoch with the mean training loss. */
-  readonly onEpoch?: (epoch: number, meanLoss: number) => void | Promise<void>;
-}
-
-/**
- * Batches of one epoch; called once per epoch. The caller owns the batch tensors.
- * @deprecated Use `BatchSource` from `@advtrain/train`; this type will be removed.
- */
-export type BatchSource = (epoch: number) => Iterable<Batch> | AsyncIterable<Batch>;
-
-/**
  * `ceil(E / m)`: epochs that give natural training's number of optimizer
  * steps (FreeAT's m replays). `fit` from `@advtrain/train` applies it with
  * `matchOptimizerSteps: true`.
@@ -466,34 +441,6 @@ export class Trainer<S extends AnyStrategy = AnyStrategy> {
       step, loss: values[0] as number, passes: passes.snapshot(), learningRate: this.lastLearningRate,
       epsilonScale: out.epsilonScale, skipped: false, skippedSteps: this.skippedSteps,
     };
-  }
-
-  /**
-   * Runs epochs over `source`; returns the mean loss of each epoch.
-   * @deprecated Use `fit(trainer, source, { epochs, matchOptimizerSteps, callbacks })` from
-   * `@advtrain/train`, which runs the same steps (and adds progress, checkpoint files and a time
-   * budget); this method will be removed.
-   */
-  async fit(source: BatchSource, options: FitOptions): Promise<number[]> {
-    const epochs = options.matchOptimizerSteps
-      ? epochsForOptimizerSteps(options.epochs, this.strategy.capabilities.optimizerStepsPerBatch)
-      : options.epochs;
-    const means: number[] = [];
-    for (let epoch = 0; epoch < epochs; epoch++) {
-      let sum = 0;
-      let count = 0;
-      for await (const batch of source(epoch)) {
-        const report = await this.trainStep(batch);
-        if (!report.skipped) {
-          sum += report.loss;
-          count += 1;
-        }
-        await options.onStep?.(report, epoch);
-      }
-      means.push(count ? sum / count : NaN);
-      await options.onEpoch?.(epoch, means[epoch] as number);
-    }
-    return means;
   }
 
   /** Everything needed to resume the run exactly; tensors are read asynchronously. */

@@ -21,9 +21,9 @@ interface SavedState {
  * docs/strategies/free-at.md. Each minibatch is replayed m times; one pass per
  * replay gives the parameter gradient (one optimizer step) and ∂L/∂δ (one sign
  * step on the persistent buffer Δ, clipped to ε). Pair it with
- * `trainer.fit(data, { epochs, matchOptimizerSteps: true })`, which runs
- * `ceil(E / m)` epochs. The NLP variant of the FreeLB repository is
- * {@link freeAtNlp}.
+ * `fit(trainer, data, { epochs, matchOptimizerSteps: true })` from
+ * `@advtrain/train`, which runs `ceil(E / m)` epochs. The NLP variant of the
+ * FreeLB repository is {@link freeAtNlp}.
  *
  * Inner max: δ = Δ[0:b], the buffer grown to the batch (no pass).
  * Outer min: the m replays. The ascent on δ lives here, not in the inner max,
