@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { cyclicSchedule, linearRamp } from '@advtrain/core';
+import { cyclicSchedule } from '@advtrain/core';
 import { PGD_50_10_MNIST } from '@advtrain/eval';
 
 /** PyTorch's Adam (ε = 1e-8; tfjs defaults to 1e-7). The schedule sets the rate before every step. */
@@ -48,10 +48,8 @@ export const RECIPES = {
     target: { robust: 0.85, clean: null },
     epochs: 3,
     strategy: async () => { const { freeAt, FREE_AT_MNIST_PRESET } = await import('@advtrain/free-at'); return freeAt(FREE_AT_MNIST_PRESET); },
-    // ε ramps up over the first third: at the full radius from the start, the replays' sign steps from
-    // a zero buffer train like zero-start FGSM, and some seeds stay robust to FGSM but not to PGD.
-    schedules: (epochs) => ({ learningRate: cyclicSchedule({ peak: 5e-3, epochs }), epsilonScale: linearRamp({ from: 0, to: 1, endEpoch: epochs / 3 }) }),
-    schedule: 'cyclic over the data epochs, 0 → 5e-3 → 0; ε ramped linearly from 0 to 0.3 over the first third',
+    schedules: (epochs) => ({ learningRate: cyclicSchedule({ peak: 5e-3, epochs }) }),
+    schedule: 'cyclic over the data epochs, 0 → 5e-3 → 0',
   },
   'yopo-mnist': {
     ...MNIST,

@@ -46,12 +46,6 @@ describe('recipes', () => {
     }
   });
 
-  it('ramps FreeAT\'s ε over the first third of its passes, and only FreeAT\'s', () => {
-    const ramp = RECIPES['free-at-mnist'].schedules(3).epsilonScale;
-    expect([0, 0.5, 1, 2, 3].map((epoch) => ramp({ epoch, optimizerStep: 0 }))).toEqual([0, 0.5, 1, 1, 1]);
-    for (const name of RECIPE_NAMES.filter((n) => n !== 'free-at-mnist')) expect(RECIPES[name].schedules(5).epsilonScale).toBeUndefined();
-  });
-
   it('refuses a bad command line with the flag and the value', async () => {
     await expect(main(['fgsm-rs'], () => {})).rejects.toThrow(/expected one recipe, one of fgsm-rs-mnist, pgd-mnist, free-at-mnist, yopo-mnist \(received "fgsm-rs"\)/);
     await expect(main(['pgd-mnist', '--seed', '1', '--seeds', '1,2'], () => {})).rejects.toThrow('reproduce: give --seed or --seeds, not both.');
