@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { PGD_50_10_MNIST, cleanAccuracy, robustAccuracy } from '@advtrain/eval';
 import { loadMnist } from '@advtrain-examples/mnist-robustness/idx';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main } from './main.mjs';
+import { belowTarget, main } from './main.mjs';
 import { buildFastCnn } from './model.mjs';
 import { evaluateSavedModel, splitRange } from './parallel-eval.mjs';
 import { loadLayersModelFrom, saveLayersModel } from './save-model.mjs';
@@ -44,6 +44,15 @@ describe('recipes', () => {
       expect(lr({ epoch: Math.floor((2 * r.epochs) / 5), optimizerStep: 0 })).toBe(5e-3);
       expect(lr({ epoch: r.epochs, optimizerStep: 0 })).toBe(0);
     }
+  });
+
+  it('warns when a seed ends below the recipe\'s target, naming the weights the monitor kept', () => {
+    const monitor = { bestCheck: { step: 1764, heldOut: 0.694 } };
+    expect(belowTarget(RECIPES['free-at-mnist'], { robust: 0.652, clean: 0.981 }, monitor)).toBe(
+      'ends non-robust: 65.2 % under PGD-50 × 10, below the recipe\'s target of 85.0 %; the weights kept are those of step 1764, '
+      + 'the best held-out PGD-10 accuracy (69.4 %). Train another seed, or longer.');
+    expect(belowTarget(RECIPES['fgsm-rs-mnist'], { robust: 0.9, clean: 0.975 }, monitor)).toMatch(/^ends non-robust: 97.5 % clean, below the target of 98.0 %;/);
+    expect(belowTarget(RECIPES['fgsm-rs-mnist'], { robust: 0.85, clean: 0.98 }, monitor)).toBeNull();
   });
 
   it('refuses a bad command line with the flag and the value', async () => {
