@@ -198,9 +198,12 @@ async function evaluate(recipe, flags, dir, log) {
 /** `--evaluate DIR`: the recipe's protocol and AutoAttack on a saved model, nothing trained. */
 async function evaluateSaved(recipe, flags, prepared, argv, log) {
   const evaluation = await evaluate(recipe, flags, flags.evaluate, log);
+  const below = belowTarget(recipe, evaluation, { bestCheck: null });
+  if (below) log(`${NAME}: warning: the model ${below}`);
   const summary = {
     recipe: recipe.name, model: flags.evaluate, evaluation: `${recipe.evaluation.name} (${recipe.evaluation.source})`, testImages: flags.testSize,
-    ...evaluation, backend: prepared.backend, device: prepared.device, command: `pnpm reproduce ${argv.join(' ')}`, finishedAt: new Date().toISOString(),
+    ...evaluation, warnings: below ? [below] : [], backend: prepared.backend, device: prepared.device, command: `pnpm reproduce ${argv.join(' ')}`,
+    finishedAt: new Date().toISOString(),
   };
   if (flags.json) await writeOut(flags.json, `${JSON.stringify(summary, null, 2)}\n`, log);
   return summary;
