@@ -15,12 +15,7 @@ export function clean(options: Record<string, never> = {}): PerturbationStrategy
     capabilities: {
       sites: ['input', 'embedding'],
       threat: { norm: 'none', epsilon: null },
-      respectsValidRange: true,
-      stepsOptimizer: false,
-      optimizerStepsPerBatch: 1,
-      needsLayerOne: false,
-      dropout: 'fresh',
-      passesPerBatch: { full: 1, layerOne: 0 },
+      passesPerBatch: { full: 1 },
     },
     init: () => null,
     innerMax: (_ctx, state) => ({ delta: null, state }),

@@ -9,6 +9,19 @@ describe('conformance kit on clean()', () => {
   const packageName = '@advtrain/core';
   for (const c of conformanceCases(clean, { packageName, invalid: [[{ epsilon: 1 }, 'epsilon']] })) it(c.name, c.run);
   for (const c of conformanceCases(clean, { packageName, fixture: 'embedding' })) it(`[embedding] ${c.name}`, c.run);
+
+  it('states only sites, threat model and passes; the rest are the defaults', () => {
+    expect(clean().capabilities).toStrictEqual({
+      sites: ['input', 'embedding'],
+      threat: { norm: 'none', epsilon: null },
+      respectsValidRange: true,
+      stepsOptimizer: false,
+      optimizerStepsPerBatch: 1,
+      needsLayerOne: false,
+      dropout: 'fresh',
+      passesPerBatch: { full: 1, layerOne: 0 },
+    });
+  });
 });
 
 /** A third-party strategy published outside the @advtrain scope: clean training with one checked option. */
