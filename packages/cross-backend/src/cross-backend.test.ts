@@ -1,5 +1,5 @@
 import { prepareBackend, type BackendName } from '@advtrain/backends';
-import { PassCounter, Trainer, chain, defaultLoss, type AnyStrategy, type StepContext } from '@advtrain/core';
+import { Trainer, chain, createStepContext, type AnyStrategy } from '@advtrain/core';
 import { disposeBatch, makeFixture, relativeError, values, type FixtureName } from '@advtrain/core/testing';
 import { fgm } from '@advtrain/fgm';
 import { FGSM_RS_PRESET, fgsm } from '@advtrain/fgsm';
@@ -46,10 +46,7 @@ async function runCase(c: Case): Promise<Outcome> {
   // δ of the inner max at the initial parameters.
   const probeStrategy = c.make();
   const frozen = tf.train.sgd(0); // outer mins that step the optimizer themselves change nothing here
-  const ctx: StepContext = {
-    view: fixture.view, batch, loss: defaultLoss, passes: new PassCounter(), step: 0,
-    applyGradients: (g) => frozen.applyGradients(g),
-  };
+  const ctx = createStepContext({ view: fixture.view, batch, applyGradients: (g) => frozen.applyGradients(g) });
   const inner = probeStrategy.innerMax(ctx, probeStrategy.init({ view: fixture.view, seed: 7 }));
   const firstDelta = inner.delta ?? (inner as { members?: Array<{ delta: tf.Tensor | null }> }).members?.[0]?.delta ?? null;
   const delta = firstDelta ? await values(firstDelta) : null;

@@ -1,4 +1,4 @@
-import { PassCounter, defaultLoss, disposeGrads, type AnyStrategy, type GradMap, type StepContext } from '@advtrain/core';
+import { createStepContext, disposeGrads, type AnyStrategy, type GradMap, type StepContext } from '@advtrain/core';
 import { disposeBatch, embeddingFixture, expectClose, expectIdentical, makeFixture, type FixtureName } from '@advtrain/core/testing';
 import { fgm } from '@advtrain/fgm';
 import { fgsm } from '@advtrain/fgsm';
@@ -20,11 +20,8 @@ function runStep(s: AnyStrategy, ctx: StepContext): StepResult {
 function both(fixtureName: FixtureName | 'embedding', a: AnyStrategy, b: AnyStrategy, batchIndex: number): [StepResult, StepResult, () => void] {
   const fixture = fixtureName === 'embedding' ? embeddingFixture({ batchSize: 4 }) : makeFixture(fixtureName);
   const batch = fixture.batch(batchIndex);
-  const ctx = (): StepContext => ({
-    view: fixture.view, batch, loss: defaultLoss, passes: new PassCounter(), step: 0, applyGradients: () => undefined,
-  });
-  const ra = runStep(a, ctx());
-  const rb = runStep(b, ctx());
+  const ra = runStep(a, createStepContext({ view: fixture.view, batch }));
+  const rb = runStep(b, createStepContext({ view: fixture.view, batch }));
   return [ra, rb, () => {
     for (const r of [ra, rb]) {
       tf.dispose([r.delta, r.loss]);

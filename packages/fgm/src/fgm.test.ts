@@ -1,6 +1,6 @@
 import {
-  PassCounter, defaultLoss, disposeGrads, functionModel, inspectStep, l2Norm, probe, type AnyStrategy, type Batch, type GradMap,
-  type LossFn, type ModelView, type StepContext,
+  createStepContext, defaultLoss, disposeGrads, functionModel, inspectStep, l2Norm, probe, type AnyStrategy,
+  type Batch, type GradMap, type LossFn, type ModelView,
 } from '@advtrain/core';
 import {
   conformanceCases, disposeBatch, embeddingFixture, expectClose, expectIdentical, linearFixture, values,
@@ -19,10 +19,6 @@ describe('fgm conformance', () => {
   for (const c of conformanceCases(fgm, { fixture: 'embedding' })) it(`[embedding] ${c.name}`, c.run);
   for (const c of conformanceCases(fgm, { options: FGM_SNIPPET_PRESET, fixture: 'embedding' })) it(`[snippet] ${c.name}`, c.run);
 });
-
-function context(view: ModelView, batch: Batch): StepContext {
-  return { view, batch, loss: defaultLoss, passes: new PassCounter(), step: 0, applyGradients: () => undefined };
-}
 
 type Step = { delta: tf.Tensor; loss: tf.Scalar; grads: GradMap };
 
@@ -77,7 +73,7 @@ describe('fgm oracles (docs/strategies/fgm.md, Tests)', () => {
   it('the outer min is ∇ℓ(e) + advWeight·∇ℓ(e + δ) (clean term included)', async () => {
     const fixture = embeddingFixture();
     const batch = fixture.batch(0);
-    const ctx = context(fixture.view, batch);
+    const ctx = createStepContext({ view: fixture.view, batch });
     const r = step(fgm({ advWeight: 0.5 }), fixture.view, batch);
     const clean = probe(ctx, { wrtParams: true });
     const adv = probe(ctx, { delta: r.delta, wrtParams: true });
@@ -94,7 +90,7 @@ describe('fgm oracles (docs/strategies/fgm.md, Tests)', () => {
   it('3: snippet preset: the Frobenius norm of the whole-batch shift is ε and the gradient is clean + adversarial', async () => {
     const fixture = embeddingFixture({ batchSize: 4 });
     const batch = fixture.batch(2);
-    const ctx = context(fixture.view, batch);
+    const ctx = createStepContext({ view: fixture.view, batch });
     const r = step(fgm(FGM_SNIPPET_PRESET), fixture.view, batch);
     const norms = await exampleNorms(r.delta);
     const frobenius = Math.sqrt(norms.reduce((s, n) => s + n * n, 0));

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import {
-  PassCounter, Trainer, clean, defaultLoss, epochsForOptimizerSteps, functionModel, probe,
+  PassCounter, Trainer, clean, createStepContext, epochsForOptimizerSteps, functionModel, probe,
   type Batch, type GradMap, type StepContext, type TensorJSON, type TrainerCheckpoint,
 } from '@advtrain/core';
 import {
@@ -66,8 +66,9 @@ function manual(options: object, fixture: Fixture, optimizer: tf.Optimizer) {
   let index = 0;
   return {
     async step(batch: Batch, before?: (ctx: StepContext, delta: tf.Tensor) => Promise<void>) {
-      const ctx: StepContext = { view: fixture.view, batch, loss: defaultLoss, passes: new PassCounter(), step: index++,
-        applyGradients: (g: GradMap) => { optimizer.applyGradients(g); ctx.passes.record('optimizerSteps'); } };
+      const passes = new PassCounter();
+      const ctx = createStepContext({ view: fixture.view, batch, passes, step: index++,
+        applyGradients: (g) => { optimizer.applyGradients(g); passes.record('optimizerSteps'); } });
       const inner = s.innerMax(ctx, state);
       const read = await values(inner.delta as tf.Tensor);
       await before?.(ctx, inner.delta as tf.Tensor);
@@ -226,8 +227,8 @@ describe('freeAtNlp', () => {
     const batch = f.batch(0);
     const applied: GradMap[] = [];
     const s = freeAtNlp({ replays: 1, initMagnitude: 0 });
-    const ctx: StepContext = { view: f.view, batch, loss: defaultLoss, passes: new PassCounter(), step: 0,
-      applyGradients: (g) => { applied.push(Object.fromEntries(Object.entries(g).map(([k, t]) => [k, tf.keep(tf.clone(t))]))); } };
+    const ctx = createStepContext({ view: f.view, batch,
+      applyGradients: (g) => { applied.push(Object.fromEntries(Object.entries(g).map(([k, t]) => [k, tf.keep(tf.clone(t))]))); } });
     const inner = s.innerMax(ctx, s.init({ view: f.view, seed: 1 }));
     const outer = s.outerMin(ctx, inner);
     expect(Object.keys(outer.state)).toEqual(['rng']);

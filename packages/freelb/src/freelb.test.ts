@@ -1,7 +1,7 @@
 import { registerWasmTrainingKernels } from '@advtrain/backends';
 import {
-  PassCounter, Trainer, chain, clean, defaultLoss, disposeGrads, functionModel, layersModelView, probe,
-  type AnyStrategy, type Batch, type DropoutPolicy, type GradMap, type ModelView, type StepContext,
+  Trainer, chain, clean, createStepContext, disposeGrads, functionModel, layersModelView, probe,
+  type AnyStrategy, type Batch, type DropoutPolicy, type GradMap, type ModelView,
 } from '@advtrain/core';
 import {
   conformanceCases, disposeBatch, embeddingFixture, expectClose, expectIdentical, formulaValues, values, type Fixture,
@@ -93,18 +93,11 @@ function spy(view: ModelView) {
   return { view: spied, deltas, logits, stepSeeds, dispose: () => tf.dispose([...deltas, ...logits]) };
 }
 
-function context(view: ModelView, batch: Batch): StepContext {
-  return {
-    view, batch, loss: defaultLoss, passes: new PassCounter(), step: 0,
-    applyGradients: () => { throw new Error('not in this test'); },
-  };
-}
-
 /** Mean of the parameter gradients at each δ, each pass computed on its own with the given step's masks. */
 function meanOfSeparateGradients(view: ModelView, batch: Batch, deltas: tf.Tensor[], stepSeed: number,
   policy: DropoutPolicy): GradMap {
   view.dropout.policy = policy;
-  const ctx = context(view, batch);
+  const ctx = createStepContext({ view, batch });
   const sums: GradMap = {};
   for (const delta of deltas) {
     view.dropout.beginStep(stepSeed);
@@ -272,7 +265,7 @@ describe('freelb oracles (docs/strategies/freelb.md, Tests)', () => {
   it('3: steps are g/‖g‖₂ per example (L2) and max-normalised, not sign (L∞); maxNorm projects, 0 means unbounded', async () => {
     const fixture = embeddingFixture({ hidden: 6 });
     const batch = fixture.batch(2);
-    const ctx = context(fixture.view, batch);
+    const ctx = createStepContext({ view: fixture.view, batch });
     const g = probe(ctx, { delta: tf.zeros(fixture.view.siteShape(batch)), wrtDelta: true }).deltaGrad as tf.Tensor;
     const alpha = 0.25;
     const cases = [

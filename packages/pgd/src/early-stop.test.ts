@@ -1,13 +1,10 @@
 import {
-  PassCounter, ascentStep, correctMask, defaultLoss, inspectStep, probe, type Batch, type ModelView, type StepContext,
+  ascentStep, correctMask, createStepContext, inspectStep, probe, type Batch,
 } from '@advtrain/core';
 import { disposeBatch, mlpFixture, values } from '@advtrain/core/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { PGD_MNIST_PRESET, pgd } from './index.js';
-
-const context = (view: ModelView, batch: Batch): StepContext =>
-  ({ view, batch, loss: defaultLoss, passes: new PassCounter(), step: 0, applyGradients: () => undefined });
 
 const rows = async (t: tf.Tensor): Promise<number[][]> => {
   const v = Array.from(await values(t));
@@ -21,7 +18,7 @@ describe('pgd earlyStop', () => {
   it('moves δ only for the examples classified correctly at the current δ', async () => {
     const fixture = mlpFixture({ batchSize: 12 });
     const batch = fixture.batch(2);
-    const ctx = context(fixture.view, batch);
+    const ctx = createStepContext({ view: fixture.view, batch });
     const clean = probe(ctx, { keepLogits: true, training: true });
     const correct = Array.from(await values(correctMask(clean.logits as tf.Tensor, batch.y)));
     // The oracle needs both kinds of example in the batch.
@@ -74,7 +71,7 @@ describe('pgd ε scale', () => {
   it('scales the radius and the step size by ctx.epsilonScale', async () => {
     const fixture = mlpFixture({ batchSize: 5 });
     const batch = fixture.batch(1);
-    const ctx = { ...context(fixture.view, batch), epsilonScale: 0.5 };
+    const ctx = createStepContext({ view: fixture.view, batch, epsilonScale: 0.5 });
     const s = pgd({ epsilon: 0.3, stepSize: 0.2, steps: 3, randomStart: false });
     const half = s.innerMax(ctx, s.init({ view: fixture.view, seed: 0 }));
     const direct = inspectStep(pgd({ epsilon: 0.15, stepSize: 0.1, steps: 3, randomStart: false }), { view: fixture.view, batch });

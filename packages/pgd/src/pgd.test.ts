@@ -1,6 +1,6 @@
 import {
-  PassCounter, defaultLoss, disposeGrads, functionModel, inspectStep, l2Norm, type AnyStrategy, type Batch, type ForwardOptions,
-  type GradMap, type LossFn, type ModelView, type StepContext,
+  createStepContext, disposeGrads, functionModel, inspectStep, l2Norm, type AnyStrategy, type Batch,
+  type ForwardOptions, type GradMap, type LossFn, type ModelView,
 } from '@advtrain/core';
 import {
   conformanceCases, disposeBatch, embeddingFixture, expectClose, linearFixture, mlpFixture, values,
@@ -22,10 +22,6 @@ describe('pgd conformance', () => {
   for (const c of conformanceCases(pgd, { options: { ...PGD_L2_PRESET, steps: 5 } })) it(`[L2] ${c.name}`, c.run);
   for (const c of conformanceCases(pgd, { options: PGD_NLP_PRESET, fixture: 'embedding' })) it(`[NLP] ${c.name}`, c.run);
 });
-
-function context(view: ModelView, batch: Batch): StepContext {
-  return { view, batch, loss: defaultLoss, passes: new PassCounter(), step: 0, applyGradients: () => undefined };
-}
 
 type Step = { delta: tf.Tensor; loss: tf.Scalar; grads: GradMap };
 
@@ -87,7 +83,7 @@ describe('pgd oracles (docs/strategies/pgd.md, Tests)', () => {
     const fixture = linearFixture();
     const [w, bias] = fixture.variables as [tf.Variable, tf.Variable];
     const batch = fixture.batch(0);
-    const ctx = context(fixture.view, batch);
+    const ctx = createStepContext({ view: fixture.view, batch });
     const closedForm = (delta: tf.Tensor) => tf.tidy(() => {
       const x = tf.add(batch.x, delta);
       const r = tf.div(tf.sub(tf.softmax(tf.add(tf.matMul(x, w), bias)), tf.oneHot(tf.cast(batch.y, 'int32'), 3)), 4);
@@ -115,7 +111,7 @@ describe('pgd oracles (docs/strategies/pgd.md, Tests)', () => {
       variables: { get: () => { paramPasses += 1; return fixture.view.variables; } },
     }) as ModelView;
     const batch = fixture.batch(0);
-    const ctx = context(spy, batch);
+    const ctx = createStepContext({ view: spy, batch });
     const s = pgd({ steps: 3 });
     const inner = s.innerMax(ctx, s.init({ view: spy, seed: 1 }));
     expect(paramPasses).toBe(0);
@@ -172,12 +168,12 @@ describe('pgd oracles (docs/strategies/pgd.md, Tests)', () => {
     const batch = fixture.batch(0);
     const s = pgd({ steps: 2 });
     const state = s.init({ view: fixture.view, seed: 5 });
-    const inner = s.innerMax(context(fixture.view, batch), state);
+    const inner = s.innerMax(createStepContext({ view: fixture.view, batch }), state);
     expect(inner.state.rng.counter).toBe(state.rng.counter + 1);
     const saved = await s.serialize(inner.state);
     expect(s.restore(JSON.parse(JSON.stringify(saved)), { view: fixture.view, seed: 5 })).toEqual(inner.state);
     const noStart = pgd({ steps: 2, randomStart: false });
-    const plain = noStart.innerMax(context(fixture.view, batch), state);
+    const plain = noStart.innerMax(createStepContext({ view: fixture.view, batch }), state);
     expect(plain.state).toEqual(state);
     tf.dispose([inner.delta as tf.Tensor, plain.delta as tf.Tensor]);
     disposeBatch(batch);

@@ -1,7 +1,6 @@
 import { registerWasmTrainingKernels } from '@advtrain/backends';
 import {
-  PassCounter, Trainer, chain, clean, defaultLoss, disposeGrads, functionModel, layersModelView,
-  type AnyStrategy, type Batch, type GradMap, type ModelView, type StepContext,
+  Trainer, chain, clean, createStepContext, disposeGrads, functionModel, layersModelView, type AnyStrategy,
 } from '@advtrain/core';
 import {
   conformanceCases, disposeBatch, embeddingFixture, expectClose, formulaValues, values, type Fixture,
@@ -23,13 +22,6 @@ const SEED = 5;
 
 function logits(seed: number, rows = 4, classes = 3, scale = 2): tf.Tensor2D {
   return tf.tensor2d(formulaValues(rows * classes, seed, scale), [rows, classes]);
-}
-
-function context(view: ModelView, batch: Batch): StepContext {
-  return {
-    view, batch, loss: defaultLoss, passes: new PassCounter(), step: 0,
-    applyGradients: () => { throw new Error('not in this test'); },
-  };
 }
 
 /** The gradient map the Trainer would apply for one batch, keyed by variable index. */
@@ -59,7 +51,7 @@ async function expectSum(total: tf.Tensor[], parts: tf.Tensor[][], what: string)
 function innerDelta(options: Parameters<typeof smartRegularizer>[0], fixture: Fixture): tf.Tensor {
   const batch = fixture.batch(0);
   const s = smartRegularizer(options);
-  const inner = s.innerMax(context(fixture.view, batch), s.init({ view: fixture.view, seed: SEED }));
+  const inner = s.innerMax(createStepContext({ view: fixture.view, batch }), s.init({ view: fixture.view, seed: SEED }));
   const delta = tf.clone(inner.delta as tf.Tensor);
   tf.dispose([inner.delta as tf.Tensor, ...Object.values(inner.extras ?? {}).filter((t): t is tf.Tensor => t !== null)]);
   disposeBatch(batch);

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import {
-  PassCounter, Trainer, clampToRange, clipLinf, defaultLoss, functionModel, layersModelView, probe,
-  type Batch, type GradMap, type LayersModelLike, type StepContext,
+  Trainer, clampToRange, clipLinf, createStepContext, functionModel, layersModelView, probe, type Batch,
+  type GradMap, type LayersModelLike, type StepContext,
 } from '@advtrain/core';
 import {
   conformanceCases, disposeBatch, expectClose, expectIdentical, formulaValues, mlpFixture, values, type Fixture,
@@ -75,8 +75,7 @@ function layersFixture(): Fixture {
 const FIXTURES: Array<[string, () => Fixture]> = [['mlp', () => mlpFixture()], ['conv net', convFixture]];
 
 function context(f: Fixture, batch: Batch): StepContext {
-  return { view: f.view, batch, loss: defaultLoss, passes: new PassCounter(), step: 0,
-    applyGradients: () => { throw new Error('yopo-pmp must not step the optimizer'); } };
+  return createStepContext({ view: f.view, batch, refusal: 'yopo-pmp must not step the optimizer' });
 }
 
 /** One YOPO inner max: the final η and the gradients it hands the optimizer. Caller disposes. */

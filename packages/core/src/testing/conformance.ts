@@ -2,10 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { chain } from '../chain.js';
 import { clean } from '../clean.js';
 import { SPEC_VERSION, type AnyStrategy, type StepContext } from '../contract.js';
-import { AdvtrainError, StrategyOptionsError } from '../errors.js';
+import type { AdvtrainError, StrategyOptionsError } from '../errors.js';
 import { disposeGrads, type GradMap } from '../grad-map.js';
-import { defaultLoss } from '../losses.js';
-import { PassCounter } from '../pass-counter.js';
+import { createStepContext } from '../step-context.js';
 import { Trainer, type TrainerCheckpoint } from '../trainer.js';
 import { backendTolerance, check, expectClose, expectIdentical, liveTensors, values } from './assertions.js';
 import { disposeBatch, makeFixture, type Fixture, type FixtureName } from './fixtures.js';
@@ -46,8 +45,7 @@ function sgd(): tf.Optimizer {
 function stepContext(fixture: Fixture, batchIndex: number): StepContext & { dispose(): void } {
   const batch = fixture.batch(batchIndex);
   return {
-    view: fixture.view, batch, loss: defaultLoss, passes: new PassCounter(), step: 0,
-    applyGradients: () => { throw new AdvtrainError('ADVTRAIN_UNSUPPORTED', 'inner max must not step the optimizer'); },
+    ...createStepContext({ view: fixture.view, batch, refusal: 'inner max must not step the optimizer' }),
     dispose: () => disposeBatch(batch),
   };
 }
