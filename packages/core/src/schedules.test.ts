@@ -1,15 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { clean } from './clean.js';
-import type { Capabilities, StepContext } from './contract.js';
+import type { StepContext } from './contract.js';
 import { defineStrategy } from './define-strategy.js';
-import { probe } from './probe.js';
 import {
   constantSchedule, cosineSchedule, cyclicSchedule, linearRamp, piecewiseSchedule, progressAt, setLearningRate,
   type ScheduleProgress,
 } from './schedules.js';
 import { Trainer } from './trainer.js';
-import { disposeBatch, linearFixture, values } from './testing/index.js';
+import { cleanReplays, disposeBatch, linearFixture, selfSteppingClean, values } from './testing/index.js';
 
 const at = (epoch: number): ScheduleProgress => ({ epoch, optimizerStep: 0 });
 
@@ -53,31 +52,16 @@ describe('schedules', () => {
   });
 });
 
-const CAPS: Capabilities = {
-  sites: ['input'], threat: { norm: 'none', epsilon: null }, respectsValidRange: true, stepsOptimizer: true,
-  optimizerStepsPerBatch: 2, needsLayerOne: false, dropout: 'fresh', passesPerBatch: { full: 2, layerOne: 0 },
-};
-
 /** Steps the optimizer twice per minibatch, like FreeAT's replays, and records the ε scale it saw. */
 function twoReplays(seen: number[]) {
   return defineStrategy({
-    name: 'replays', options: {}, capabilities: CAPS,
+    name: 'replays', options: {}, capabilities: selfSteppingClean().capabilities,
     init: () => null,
     innerMax: (ctx: StepContext, state) => {
       seen.push(ctx.epsilonScale ?? 1);
       return { delta: null, state };
     },
-    outerMin(ctx, inner) {
-      let last: tf.Scalar | null = null;
-      for (let i = 0; i < 2; i++) {
-        last?.dispose();
-        const { loss, paramGrads } = probe(ctx, { wrtParams: true });
-        ctx.applyGradients(paramGrads ?? {});
-        Object.values(paramGrads ?? {}).forEach((g) => g.dispose());
-        last = loss;
-      }
-      return { loss: last as tf.Scalar, grads: null, state: inner.state };
-    },
+    outerMin: (ctx, inner) => ({ loss: cleanReplays(ctx, 2), grads: null, state: inner.state }),
   });
 }
 

@@ -2,15 +2,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import { clean } from './clean.js';
-import type { AnyStrategy, Capabilities } from './contract.js';
+import type { AnyStrategy } from './contract.js';
 import { defineStrategy } from './define-strategy.js';
 import type { LossFn } from './losses.js';
-import { probe } from './probe.js';
 import { tensorsIn } from './tensor-tree.js';
 import { Trainer } from './trainer.js';
 import { layersModelView, type LayersModelLike } from './views/layers-model.js';
 import { functionModel } from './views/function-model.js';
-import { disposeBatch, embeddingFixture, linearFixture, mlpFixture, values } from './testing/index.js';
+import { cleanReplays, disposeBatch, embeddingFixture, linearFixture, mlpFixture, selfSteppingClean, values } from './testing/index.js';
 
 async function snapshot(vars: readonly tf.Tensor[]): Promise<Float32Array[]> {
   return Promise.all(vars.map((v) => values(v)));
@@ -159,28 +158,13 @@ function poisonableLoss(): { loss: LossFn; poisoned: { on: boolean } } {
   return { loss, poisoned };
 }
 
-const SELF: Capabilities = {
-  sites: ['input'], threat: { norm: 'none', epsilon: null }, respectsValidRange: true, stepsOptimizer: true,
-  optimizerStepsPerBatch: 2, needsLayerOne: false, dropout: 'fresh', passesPerBatch: { full: 2, layerOne: 0 },
-};
-
 /** Steps the optimizer itself twice per batch (FreeAT's shape) and carries a tensor in its state. */
 function selfStepping() {
   return defineStrategy<Record<string, never>, { count: tf.Tensor }>({
-    name: 'self-stepping', options: {}, capabilities: SELF,
+    name: 'self-stepping', options: {}, capabilities: selfSteppingClean().capabilities,
     init: () => ({ count: tf.scalar(0) }),
     innerMax: (_ctx, state) => ({ delta: null, state }),
-    outerMin(ctx, inner) {
-      let last: tf.Scalar | null = null;
-      for (let i = 0; i < 2; i++) {
-        last?.dispose();
-        const { loss, paramGrads } = probe(ctx, { wrtParams: true });
-        ctx.applyGradients(paramGrads ?? {});
-        Object.values(paramGrads ?? {}).forEach((g) => g.dispose());
-        last = loss;
-      }
-      return { loss: last as tf.Scalar, grads: null, state: { count: tf.add(inner.state.count, 1) } };
-    },
+    outerMin: (ctx, inner) => ({ loss: cleanReplays(ctx, 2), grads: null, state: { count: tf.add(inner.state.count, 1) } }),
   });
 }
 

@@ -2,43 +2,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { chain } from './chain.js';
 import { clean } from './clean.js';
-import type { Capabilities } from './contract.js';
 import { defineStrategy } from './define-strategy.js';
-import { probe } from './probe.js';
 import { Trainer, epochsForOptimizerSteps } from './trainer.js';
-import { disposeBatch, embeddingFixture, expectClose, linearFixture, values } from './testing/index.js';
-
-const CAPS: Capabilities = {
-  sites: ['input'], threat: { norm: 'none', epsilon: null }, respectsValidRange: true, stepsOptimizer: true,
-  optimizerStepsPerBatch: 2, needsLayerOne: false, dropout: 'fresh', passesPerBatch: { full: 2, layerOne: 0 },
-};
-
-/** A strategy that steps the optimizer itself twice per minibatch (FreeAT's shape). */
-function twiceClean() {
-  return defineStrategy({
-    name: 'twice', options: {}, capabilities: CAPS,
-    init: () => null,
-    innerMax: (_ctx, state) => ({ delta: null, state }),
-    outerMin(ctx, inner) {
-      let last: tf.Scalar | null = null;
-      for (let i = 0; i < 2; i++) {
-        last?.dispose();
-        const { loss, paramGrads } = probe(ctx, { wrtParams: true });
-        ctx.applyGradients(paramGrads ?? {});
-        Object.values(paramGrads ?? {}).forEach((g) => g.dispose());
-        last = loss;
-      }
-      return { loss: last as tf.Scalar, grads: null, state: inner.state };
-    },
-  });
-}
+import { disposeBatch, embeddingFixture, expectClose, linearFixture, selfSteppingClean, values } from './testing/index.js';
 
 describe('Trainer', () => {
   it('runs a strategy that steps the optimizer itself, with no special case', async () => {
     const a = linearFixture();
     const b = linearFixture();
     const batch = a.batch(0);
-    const self = new Trainer(twiceClean(), { view: a.view, optimizer: tf.train.sgd(0.5) });
+    const self = new Trainer(selfSteppingClean(), { view: a.view, optimizer: tf.train.sgd(0.5) });
     const plain = new Trainer(clean(), { view: b.view, optimizer: tf.train.sgd(0.5) });
     const report = await self.trainStep(batch);
     await plain.trainStep(batch);
@@ -56,7 +29,7 @@ describe('Trainer', () => {
     expect(epochsForOptimizerSteps(8, 4)).toBe(2);
     expect(epochsForOptimizerSteps(5, 1)).toBe(5);
     const f = linearFixture();
-    const trainer = new Trainer(twiceClean(), { view: f.view, optimizer: tf.train.sgd(0.1) });
+    const trainer = new Trainer(selfSteppingClean(), { view: f.view, optimizer: tf.train.sgd(0.1) });
     const epochs = epochsForOptimizerSteps(5, trainer.strategy.capabilities.optimizerStepsPerBatch);
     let steps = 0;
     for (let epoch = 0; epoch < epochs; epoch++) {
@@ -86,9 +59,9 @@ describe('Trainer', () => {
 
   it('refuses a view whose site the strategy does not support, or a missing layer-one split', () => {
     const f = embeddingFixture();
-    expect(() => new Trainer(twiceClean(), { view: f.view, optimizer: tf.train.sgd(0.1) }))
-      .toThrow('@advtrain/core: strategy "twice" perturbs input sites, but the view\'s site is "embedding".');
-    const needs = defineStrategy({ ...twiceCleanDefinition(), capabilities: { ...CAPS, sites: ['embedding'], needsLayerOne: true } });
+    expect(() => new Trainer(selfSteppingClean(), { view: f.view, optimizer: tf.train.sgd(0.1) }))
+      .toThrow('@advtrain/core: strategy "self-stepping" perturbs input sites, but the view\'s site is "embedding".');
+    const needs = defineStrategy({ ...selfSteppingDefinition(), capabilities: { ...selfSteppingClean().capabilities, sites: ['embedding'], needsLayerOne: true } });
     expect(() => new Trainer(needs, { view: f.view, optimizer: tf.train.sgd(0.1) })).toThrow(/needs a layer-one split/);
     f.dispose();
   });
@@ -105,8 +78,8 @@ describe('Trainer', () => {
   });
 });
 
-function twiceCleanDefinition() {
-  const s = twiceClean();
+function selfSteppingDefinition() {
+  const s = selfSteppingClean();
   return { name: s.name, options: s.options, capabilities: s.capabilities, init: s.init, innerMax: s.innerMax, outerMin: s.outerMin };
 }
 
@@ -130,7 +103,7 @@ describe('chain', () => {
 
   it('refuses an empty chain and members that step the optimizer', () => {
     expect(() => chain()).toThrow('@advtrain/core: chain() needs at least one strategy (received none).');
-    expect(() => chain(clean(), twiceClean())).toThrow(/cannot include "twice", because it steps the optimizer itself/);
+    expect(() => chain(clean(), selfSteppingClean())).toThrow(/cannot include "self-stepping", because it steps the optimizer itself/);
   });
 
   it('declares the union of costs and the strictest dropout policy', () => {

@@ -1,33 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { Trainer, clean, defineStrategy, probe, type Batch, type Capabilities } from '@advtrain/core';
-import { disposeBatch, linearFixture } from '@advtrain/core/testing';
+import { Trainer, clean, type Batch } from '@advtrain/core';
+import { disposeBatch, linearFixture, selfSteppingClean } from '@advtrain/core/testing';
 import { batchSource, fit } from './index.js';
-
-const CAPS: Capabilities = {
-  sites: ['input'], threat: { norm: 'none', epsilon: null }, respectsValidRange: true, stepsOptimizer: true,
-  optimizerStepsPerBatch: 2, needsLayerOne: false, dropout: 'fresh', passesPerBatch: { full: 2, layerOne: 0 },
-};
-
-/** A strategy that steps the optimizer itself twice per minibatch (FreeAT's shape with m = 2). */
-function twiceClean() {
-  return defineStrategy({
-    name: 'twice', options: {}, capabilities: CAPS,
-    init: () => null,
-    innerMax: (_ctx, state) => ({ delta: null, state }),
-    outerMin(ctx, inner) {
-      let last: tf.Scalar | null = null;
-      for (let i = 0; i < 2; i++) {
-        last?.dispose();
-        const { loss, paramGrads } = probe(ctx, { wrtParams: true });
-        ctx.applyGradients(paramGrads ?? {});
-        Object.values(paramGrads ?? {}).forEach((g) => g.dispose());
-        last = loss;
-      }
-      return { loss: last as tf.Scalar, grads: null, state: inner.state };
-    },
-  });
-}
 
 function dataset(n = 40) {
   return { x: tf.randomUniform([n, 6], 0, 1, 'float32', 7), y: tf.tensor1d(Array.from({ length: n }, (_, i) => (i * 5) % 3), 'int32') };
@@ -37,7 +12,7 @@ describe('fit over a batch source', () => {
   it('runs ceil(E / m) epochs with matchOptimizerSteps, from a generator, with per-step and per-epoch callbacks', async () => {
     const f = linearFixture();
     const optimizer = tf.train.sgd(0.1);
-    const trainer = new Trainer(twiceClean(), { view: f.view, optimizer });
+    const trainer = new Trainer(selfSteppingClean(), { view: f.view, optimizer });
     let steps = 0;
     let epochs = 0;
     const result = await fit(trainer, function* () { const b = f.batch(0); yield b; disposeBatch(b); }, {

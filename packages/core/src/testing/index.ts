@@ -7,6 +7,7 @@ export {
   disposeBatch, embeddingFixture, formulaValues, linearFixture, makeFixture, mlpFixture,
   type Fixture, type FixtureName,
 } from './fixtures.js';
+export { cleanReplays, selfSteppingClean } from './strategies.js';
 export {
   ConformanceError, backendTolerance, check, expectClose, expectIdentical, liveTensors, relativeError, values,
 } from './assertions.js';
