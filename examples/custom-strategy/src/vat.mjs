@@ -35,12 +35,8 @@ export function vat(options = {}) {
     capabilities: {
       sites: ['input'],
       threat: { norm: 'l2', epsilon: o.epsilon },
-      respectsValidRange: false,        // the reference does not clamp x + r
-      stepsOptimizer: false,
-      optimizerStepsPerBatch: 1,
-      needsLayerOne: false,
-      dropout: 'fresh',
-      passesPerBatch: { full: 2 + o.powerIterations, layerOne: 0 },
+      passesPerBatch: { full: 2 + o.powerIterations },
+      respectsValidRange: false, // the reference does not clamp x + r; every other capability is the default
     },
     init: ({ seed }) => ({ rng: createRng(seed) }),
     innerMax(ctx, state) {
@@ -69,8 +65,7 @@ export function vat(options = {}) {
       tf.dispose([task.loss, lds.loss]);
       return { loss, grads: addGrads(task.paramGrads, lds.paramGrads), state: inner.state };
     },
-    // The state is two integers, so it is its own JSON form.
-    serializeState: async (state) => state.rng,
-    restoreState: (rng) => ({ rng }),
+    // The state is { rng } and nothing else: defineStrategy saves and restores it.
+    rngState: true,
   });
 }

@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-layers'; // registers the gradient functions tfjs-core lacks
 import { beforeAll, describe, expect, it } from 'vitest';
 import { conformanceCases, disposeBatch, mlpFixture } from '@advtrain/core/testing';
-import { PassCounter, defaultLoss } from '@advtrain/core';
+import { createStepContext } from '@advtrain/core';
 import { vat } from './vat.mjs';
 
 beforeAll(async () => {
@@ -24,7 +24,7 @@ describe('vat: oracles (docs/writing-a-strategy.md)', () => {
     const f = mlpFixture({ batchSize: 6 });
     const batch = f.batch(0);
     const s = vat({ epsilon: 0.7, xi: 10 }); // ξ = 10 as lyakaap/VAT-pytorch: with ξ = 1e-6 a float32 pass can see no change at all
-    const ctx = { view: f.view, batch, loss: defaultLoss, passes: new PassCounter(), step: 0, applyGradients() {} };
+    const ctx = createStepContext({ view: f.view, batch });
     const inner = s.innerMax(ctx, s.init({ view: f.view, seed: 1 }));
     const d = await inner.delta.data();
     const size = d.length / 6;
