@@ -44,7 +44,7 @@ export function yopoPmp(options: YopoPmpOptions = {}): PerturbationStrategy<Reso
       // The extra θ0 term of outer step j < m rides on full pass j + 1 (one layer-one pass for the last).
       passesPerBatch: { full: m, layerOne: m * n + 1 },
     },
-    // seed ^ salt, not mixSeed: the stream every seeded run (the published yopo-mnist ones too) has drawn from.
+    // seed ^ salt, not mixSeed: the stream every seeded run of this strategy has drawn from (the recipes' results too).
     init: (ctx) => ({ rng: createRng(ctx.seed ^ 0x1090) }),
     innerMax(ctx, state) {
       const s = epsilonScaleOf(ctx);
