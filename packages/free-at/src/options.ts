@@ -26,7 +26,9 @@ export const FREE_AT_DEFAULTS: ResolvedFreeAtOptions = Object.freeze({ replays: 
  * the closest published setting, the FreeAT re-implementation of Wong, Rice &
  * Kolter (2020, locuslab/fast_adversarial `CIFAR10/train_free.py`): m = 8
  * replays, buffer step = ε, epochs divided by m, with the MNIST radius. Pair it
- * with a cyclic learning rate over the (divided) epochs.
+ * with a cyclic learning rate over the (divided) epochs. The outcome depends on
+ * the seed: some runs stay robust to FGSM but not to PGD for most of training,
+ * so monitor PGD accuracy (`RobustnessMonitor` in `@advtrain/train`).
  */
 export const FREE_AT_MNIST_PRESET: FreeAtOptions = Object.freeze({ replays: 8, epsilon: 0.3, stepSize: null });
 
