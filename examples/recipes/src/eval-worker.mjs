@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import { prepareBackend } from '@advtrain/backends';
 import { layersModelView, mixSeed } from '@advtrain/core';
-import { autoAttack, cleanAccuracy, robustAccuracy } from '@advtrain/eval';
+import { autoAttack, evaluateProtocol } from '@advtrain/eval';
 import { runIfEntry } from '@advtrain-examples/kit';
 import { loadMnist } from '@advtrain-examples/mnist-robustness/idx';
 import { RECIPES } from './recipes.mjs';
@@ -26,9 +26,9 @@ export async function runTask(task) {
     const progress = task.progress && i === 0;
     const t0 = performance.now();
     if (task.kind === 'protocol') {
-      const clean = await cleanAccuracy(view, data, { batchSize: task.batchSize });
-      const r = await robustAccuracy(view, data, task.attack ?? recipe.evaluation.attack, { batchSize: task.batchSize, progress });
-      results.push({ start, count, clean: clean.correct, correct: r.correct, attack: r.attack, seconds: (performance.now() - t0) / 1000 });
+      const protocol = task.attack ? { ...recipe.evaluation, attack: task.attack } : recipe.evaluation;
+      const r = await evaluateProtocol(view, data, protocol, { batchSize: task.batchSize, progress });
+      results.push({ start, count, clean: Math.round(r.clean * r.total), correct: r.correct, attack: r.attack, seconds: (performance.now() - t0) / 1000 });
     } else {
       // Seeded by the range's first image, so a given split of the images always draws the same numbers.
       const r = await autoAttack(view, data, { epsilon: recipe.epsilon, norm: 'linf', version: 'standard', batchSize: task.batchSize,
