@@ -6,6 +6,7 @@ import {
   prepareBackend, registerWasmTrainingKernels, type Conv2dBackpropFilterMode, type Conv2dBackpropInputMode,
 } from './index.js';
 import { signViaSaturation } from './kernels/Sign.js';
+import { mergeAxes } from './kernels/Tile.js';
 import type { WasmBackendLike } from './kernels/wasm-ops.js';
 import { cpuReferenceVsWasm, cpuVsWasm, runOn, seeded } from './test-support/parity.js';
 
@@ -324,10 +325,22 @@ describe('Tile on wasm equals cpu', () => {
     tf.cast(tf.broadcastTo(tf.scalar(true, 'bool'), [2, 3]), 'float32'),
     tf.where(tf.scalar(false, 'bool'), t4([2, 3], 104), tf.zeros([2, 3])),
   ], 0));
-  it('rank 4 and int32 keep the original kernel', () => cpuVsWasm(() => [
+  it('rank 4 and above merge axes: a per-example mask broadcast to images, as PGD\'s early stop does', () => cpuVsWasm(() => [
+    tf.tile(t4([3, 1, 1, 1], 107), [1, 5, 4, 1]),
+    tf.tile(t4([2, 3, 1, 1, 2], 108), [2, 1, 3, 2, 1]),
+    tf.where(tf.tensor4d([true, false, true], [3, 1, 1, 1], 'bool'), t4([3, 4, 4, 2], 109), tf.zeros([3, 4, 4, 2])),
+    tf.cast(tf.tile(tf.tensor4d([true, false], [2, 1, 1, 1], 'bool'), [1, 3, 3, 1]), 'float32'),
+  ], 0));
+  it('axes that cannot merge beyond rank 3, and int32, keep the original kernel', () => cpuVsWasm(() => [
     tf.tile(t4([2, 1, 2, 1], 105), [1, 2, 1, 3]),
     tf.tile(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), [2, 2]),
   ], 0));
+  it('mergeAxes keeps the tiling and drops what does not tile', () => {
+    expect(mergeAxes([100, 1, 1, 1], [1, 28, 28, 1])).toEqual({ shape: [100, 1], reps: [1, 784] });
+    expect(mergeAxes([2, 3, 1, 1, 2], [2, 1, 3, 2, 1])).toEqual({ shape: [2, 3, 1, 2], reps: [2, 1, 6, 1] });
+    expect(mergeAxes([2, 1, 2, 1], [1, 2, 1, 3])).toEqual({ shape: [2, 1, 2, 1], reps: [1, 2, 1, 3] });
+    expect(mergeAxes([4, 5], [1, 1])).toEqual({ shape: [20], reps: [1] });
+  });
   it('gradient of tile matches', () => cpuVsWasm(() =>
     tf.grad((x: tf.Tensor) => tf.sum(tf.square(tf.tile(x, [3, 2]))))(t4([2, 3], 106))));
 });
