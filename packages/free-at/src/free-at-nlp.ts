@@ -1,9 +1,12 @@
 import {
-  createRng, defineStrategy, epsilonScaleOf, l2AscentStep, maskedUniformInit, type PerturbationStrategy, type RngState,
+  createRng, defineStrategy, epsilonScaleOf, l2AscentStep, maskedUniformInit, mixSeed, type PerturbationStrategy, type RngState,
 } from '@advtrain/core';
 import type * as tf from '@tensorflow/tfjs-core';
 import { resolveFreeAtNlpOptions, type FreeAtNlpOptions, type ResolvedFreeAtNlpOptions } from './options.js';
 import { replay } from './replay.js';
+
+/** Salt that separates this strategy's random stream from others seeded by the same run seed. */
+const SALT = 0xf4ee;
 
 /** What the NLP variant carries between minibatches: the stream of its random starts. */
 export interface FreeAtNlpState {
@@ -38,8 +41,7 @@ export function freeAtNlp(options: FreeAtNlpOptions = {}): PerturbationStrategy<
       optimizerStepsPerBatch: o.replays,
       passesPerBatch: { full: o.replays },
     },
-    // seed ^ salt, not mixSeed: the stream every seeded run of this variant has drawn from.
-    init: (ctx) => ({ rng: createRng(ctx.seed ^ 0xf4ee) }),
+    init: (ctx) => ({ rng: createRng(mixSeed(ctx.seed, SALT)) }),
     innerMax(ctx, state) {
       const magnitude = o.initMagnitude * epsilonScaleOf(ctx);
       const [delta, rng] = maskedUniformInit(state.rng, ctx.view.siteShape(ctx.batch), ctx.view.siteMask(ctx.batch), magnitude);

@@ -1,17 +1,13 @@
 import {
   accumulateGrads, clipLinf, createRng, defineStrategy, epsilonScaleOf, maskedUniformInit, mixSeed, normalizedAscent, probe,
-  projectL2, type GradMap, type PerturbationStrategy,
+  projectL2, type GradMap, type RngState, type PerturbationStrategy,
 } from '@advtrain/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { resolveFreelbOptions, type FreelbOptions, type ResolvedFreelbOptions } from './options.js';
 
-/**
- * FreeLB keeps nothing between minibatches: the random start of step t comes from a stream seeded
- * by (run seed, t), so the state needs no checkpoint. A stream carried in the state would draw
- * other numbers than every seeded FreeLB run so far.
- */
+/** What FreeLB carries between minibatches: the random stream of its starts (checkpointed). */
 export interface FreelbState {
-  readonly seed: number;
+  readonly rng: RngState;
 }
 
 /** Salt that separates FreeLB's random stream from other members of a chain. */
@@ -44,16 +40,16 @@ export function freelb(options: FreelbOptions = {}): PerturbationStrategy<Resolv
       dropout: o.dropoutMasks,
       passesPerBatch: { full: passes },
     },
-    init: (ctx) => ({ seed: mixSeed(ctx.seed, SALT) }),
+    init: (ctx) => ({ rng: createRng(mixSeed(ctx.seed, SALT)) }),
     innerMax(ctx, state) {
       const s = epsilonScaleOf(ctx);
       const so = s === 1 ? o : { ...o, stepSize: o.stepSize * s, initMagnitude: o.initMagnitude * s, maxNorm: o.maxNorm * s };
       const mask = ctx.view.siteMask(ctx.batch) as tf.Tensor;
       const tokens = tf.expandDims(mask, -1);
       const shape = ctx.view.siteShape(ctx.batch);
-      let delta: tf.Tensor = so.initMagnitude > 0
-        ? maskedUniformInit(createRng(mixSeed(state.seed, ctx.step)), shape, mask, so.initMagnitude, so.norm)[0]
-        : tf.fill(shape, 0);
+      let [delta, rng]: [tf.Tensor, RngState] = so.initMagnitude > 0
+        ? maskedUniformInit(state.rng, shape, mask, so.initMagnitude, so.norm)
+        : [tf.fill(shape, 0), state.rng];
       let grads: GradMap | null = null;
       let lossSum: tf.Tensor = tf.scalar(0);
       for (let t = 0; t < passes; t++) {
@@ -63,8 +59,9 @@ export function freelb(options: FreelbOptions = {}): PerturbationStrategy<Resolv
         pass.loss.dispose(); // probe's loss is kept (it outlives the probe's scope), so free it here
         if (t < passes - 1) delta = ascend(delta, tf.mul(pass.deltaGrad as tf.Tensor, tokens), so);
       }
-      return { delta, grads, loss: tf.div(lossSum, passes) as tf.Scalar, state };
+      return { delta, grads, loss: tf.div(lossSum, passes) as tf.Scalar, state: { rng } };
     },
+    rngState: true,
   });
 }
 

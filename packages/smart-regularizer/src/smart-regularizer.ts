@@ -1,18 +1,14 @@
 import {
   clipLinf, createRng, defineStrategy, epsilonScaleOf, mixSeed, normalizeLinf, normalizedAscent, probe, randomNormal, scaledAdd,
-  type Batch, type PerturbationStrategy,
+  type Batch, type PerturbationStrategy, type RngState,
 } from '@advtrain/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { squaredError, stableKl, symmetricKl } from './divergence.js';
 import { resolveSmartRegularizerOptions, type ResolvedSmartRegularizerOptions, type SmartRegularizerOptions } from './options.js';
 
-/**
- * SMART keeps nothing between minibatches: the noise of step t comes from a stream seeded by
- * (run seed, t), so the state needs no checkpoint. A stream carried in the state would draw other
- * numbers than every seeded SMART run so far.
- */
+/** What SMART carries between minibatches: the random stream of its noise (checkpointed). */
 export interface SmartRegularizerState {
-  readonly seed: number;
+  readonly rng: RngState;
 }
 
 /** Salt that separates SMART's random stream from other members of a chain. */
@@ -49,7 +45,7 @@ export function smartRegularizer(options: SmartRegularizerOptions = {}): Perturb
       respectsValidRange: false,
       passesPerBatch: { full: o.steps + 2 },
     },
-    init: (ctx) => ({ seed: mixSeed(ctx.seed, SALT) }),
+    init: (ctx) => ({ rng: createRng(mixSeed(ctx.seed, SALT)) }),
     innerMax(ctx, state) {
       // An ε ramp scales the noise, the steps and the radius (the mt-dnn form's unit per-token norm too).
       const s = epsilonScaleOf(ctx);
@@ -61,7 +57,8 @@ export function smartRegularizer(options: SmartRegularizerOptions = {}): Perturb
       const clean = target.logits as tf.Tensor;
       target.loss.dispose();
       const shape = ctx.view.siteShape(ctx.batch);
-      let nu = tf.mul(randomNormal(createRng(mixSeed(state.seed, ctx.step)), shape, 0, noiseScale)[0], tokens);
+      const [noise, rng] = randomNormal(state.rng, shape, 0, noiseScale);
+      let nu = tf.mul(noise, tokens);
       if (paper) nu = clipLinf(nu, epsilon);
       let finite = tf.scalar(true, 'bool');
       const token = { scope: 'token' as const, guard: o.guard, guardMode: 'add' as const };
@@ -78,7 +75,7 @@ export function smartRegularizer(options: SmartRegularizerOptions = {}): Perturb
       }
       clean.dispose();
       const delta = tf.where(tf.broadcastTo(finite, nu.shape), nu, tf.zerosLike(nu));
-      return { delta, extras: { active: tf.cast(finite, 'float32') }, state };
+      return { delta, extras: { active: tf.cast(finite, 'float32') }, state: { rng } };
     },
     outerMin(ctx, inner) {
       const active = inner.extras?.active as tf.Tensor;
@@ -92,5 +89,6 @@ export function smartRegularizer(options: SmartRegularizerOptions = {}): Perturb
       const { loss, paramGrads } = probe(ctx, { wrtParams: true, objective });
       return { loss, grads: paramGrads, state: inner.state };
     },
+    rngState: true,
   });
 }

@@ -1,11 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  accumulateGrads, createRng, defineStrategy, epsilonScaleOf, l2AscentStep, maskedUniformInit, probe, probeLayerOne,
+  accumulateGrads, createRng, defineStrategy, epsilonScaleOf, l2AscentStep, maskedUniformInit, mixSeed, probe, probeLayerOne,
   type GradMap, type PerturbationStrategy,
 } from '@advtrain/core';
 import { meanLoss } from './mean-loss.js';
 import { resolveYopoPmpNlpOptions, type ResolvedYopoPmpNlpOptions, type YopoPmpNlpOptions } from './options.js';
 import type { YopoPmpState } from './yopo-pmp.js';
+
+/** Salt that separates this strategy's random stream from others seeded by the same run seed. */
+const SALT = 0x109a;
 
 /**
  * YOPO as in the FreeLB repository's NLP code (`yopo_train_step`,
@@ -36,8 +39,7 @@ export function yopoPmpNlp(options: YopoPmpNlpOptions = {}): PerturbationStrateg
       needsLayerOne: true,
       passesPerBatch: { full: m + 1, layerOne: m * n },
     },
-    // seed ^ salt, not mixSeed: the stream every seeded run of this variant has drawn from.
-    init: (ctx) => ({ rng: createRng(ctx.seed ^ 0x1090) }),
+    init: (ctx) => ({ rng: createRng(mixSeed(ctx.seed, SALT)) }),
     innerMax(ctx, state) {
       const s = epsilonScaleOf(ctx);
       const radius = o.epsilon * s > 0 ? o.epsilon * s : null;

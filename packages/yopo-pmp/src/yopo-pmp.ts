@@ -1,10 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  accumulateGrads, ascentStep, clampKeepsRange, createRng, defineStrategy, epsilonScaleOf, probe, probeLayerOne, randomUniform,
+  accumulateGrads, ascentStep, clampKeepsRange, createRng, defineStrategy, epsilonScaleOf, mixSeed, probe, probeLayerOne, randomUniform,
   type GradMap, type PerturbationStrategy, type RngState,
 } from '@advtrain/core';
 import { meanLoss } from './mean-loss.js';
 import { resolveYopoPmpOptions, type ResolvedYopoPmpOptions, type YopoPmpOptions } from './options.js';
+
+/** Salt that separates this strategy's random stream from others seeded by the same run seed. */
+const SALT = 0x1090;
 
 /** YOPO carries only its generator between minibatches (η is drawn afresh each time). */
 export interface YopoPmpState {
@@ -44,8 +47,7 @@ export function yopoPmp(options: YopoPmpOptions = {}): PerturbationStrategy<Reso
       // The extra θ0 term of outer step j < m rides on full pass j + 1 (one layer-one pass for the last).
       passesPerBatch: { full: m, layerOne: m * n + 1 },
     },
-    // seed ^ salt, not mixSeed: the stream every seeded run of this strategy has drawn from (the recipes' results too).
-    init: (ctx) => ({ rng: createRng(ctx.seed ^ 0x1090) }),
+    init: (ctx) => ({ rng: createRng(mixSeed(ctx.seed, SALT)) }),
     innerMax(ctx, state) {
       const s = epsilonScaleOf(ctx);
       const [epsilon, step] = [o.epsilon * s, { norm: 'linf' as const, stepSize: o.stepSize * s, epsilon: o.epsilon * s }];
