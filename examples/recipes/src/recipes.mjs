@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { cyclicSchedule } from '@advtrain/core';
+import { cyclicSchedule, linearRamp } from '@advtrain/core';
 import { PGD_50_10_MNIST } from '@advtrain/eval';
 
 /** PyTorch's Adam (ε = 1e-8; tfjs defaults to 1e-7). The schedule sets the rate before every step. */
@@ -44,12 +44,12 @@ export const RECIPES = {
     ...MNIST,
     title: 'Adversarial training for free (m = 8), MNIST, ε = 0.3',
     paper: { citation: 'Shafahi et al., NeurIPS 2019 publish no MNIST row; the closest published setting is Wong et al. 2020\'s FreeAT re-implementation (m = 8, step = ε, cyclic learning rate)', robust: null, clean: null },
-    reference: 'locuslab/fast_adversarial CIFAR10/train_free.py (m 8, step ε, cyclic lr over epochs ÷ m) with the MNIST model, ε and Adam of train_mnist.py',
+    reference: 'locuslab/fast_adversarial CIFAR10/train_free.py (m 8, step ε, Δ clamped to the valid range, cyclic lr over epochs ÷ m) with the MNIST model, ε and Adam of train_mnist.py, and an ε ramp over the first pass',
     target: { robust: 0.85, clean: null },
     epochs: 3,
     strategy: async () => { const { freeAt, FREE_AT_MNIST_PRESET } = await import('@advtrain/free-at'); return freeAt(FREE_AT_MNIST_PRESET); },
-    schedules: (epochs) => ({ learningRate: cyclicSchedule({ peak: 5e-3, epochs }) }),
-    schedule: 'cyclic over the data epochs, 0 → 5e-3 → 0',
+    schedules: (epochs) => ({ learningRate: cyclicSchedule({ peak: 5e-3, epochs }), epsilonScale: linearRamp({ from: 0, to: 1, endEpoch: 1 }) }),
+    schedule: 'cyclic over the data epochs, 0 → 5e-3 → 0; ε ramped from 0 to 0.3 over the first pass',
   },
   'yopo-mnist': {
     ...MNIST,

@@ -73,9 +73,10 @@ function manual(options: object, fixture: Fixture, optimizer: tf.Optimizer) {
       const read = await values(inner.delta as tf.Tensor);
       await before?.(ctx, inner.delta as tf.Tensor);
       const outer = s.outerMin(ctx, inner);
+      const loss = (await outer.loss.data())[0] as number;
       outer.loss.dispose();
       state = outer.state;
-      return { read, passes: ctx.passes.snapshot(), buffer: await values(state.buffer as tf.Tensor), shape: (state.buffer as tf.Tensor).shape };
+      return { read, loss, passes: ctx.passes.snapshot(), buffer: await values(state.buffer as tf.Tensor), shape: (state.buffer as tf.Tensor).shape };
     },
     get state(): FreeAtState { return state; },
     dispose: () => s.dispose(state),
@@ -246,10 +247,51 @@ describe('freeAtNlp', () => {
   });
 });
 
+describe('clampBuffer (Wong et al.\'s train_free.py)', () => {
+  /** x + Δ per element of batch `i` after one minibatch with `clampBuffer`. */
+  async function inputs(clampBuffer: boolean) {
+    const f = convFixture();
+    const run = manual({ replays: 3, epsilon: 0.3, clampBuffer }, f, tf.train.sgd(0.1));
+    const batch = f.batch(0);
+    const { buffer } = await run.step(batch);
+    const x = await values(batch.x);
+    disposeBatch(batch); run.dispose(); f.dispose();
+    return { buffer, sums: Array.from(x, (v, i) => v + (buffer[i] as number)) };
+  }
+  itOn('keeps x + Δ in the valid range of the batch Δ was made on; without it Δ leaves the range', async () => {
+    const clamped = await inputs(true);
+    for (const [i, v] of clamped.sums.entries()) {
+      expect(v).toBeGreaterThanOrEqual(-1e-6);
+      expect(v).toBeLessThanOrEqual(1 + 1e-6);
+      // clamp(x + Δ) − x rounds: Δ may exceed ε by an ulp of x.
+      expect(Math.abs(clamped.buffer[i] as number)).toBeLessThanOrEqual(0.3 + 1e-6);
+    }
+    const free = await inputs(false);
+    expect(free.sums.filter((v) => v < -1e-6 || v > 1 + 1e-6).length).toBeGreaterThan(0);
+  });
+  itOn('feeds the next batch x + Δ unclamped on its first replay', async () => {
+    const f = convFixture();
+    const run = manual({ replays: 1, epsilon: 0.3, clampBuffer: true }, f, tf.train.sgd(0));
+    const [a, b] = [f.batch(0), f.batch(1)];
+    await run.step(a);
+    const expected: number[] = [];
+    const { loss } = await run.step(b, async (ctx, delta) => {
+      for (const clampInput of [false, true]) {
+        const p = probe({ ...ctx, passes: new PassCounter() }, { delta, clampInput });
+        expected.push((await p.loss.data())[0] as number);
+        p.loss.dispose();
+      }
+    });
+    expect(loss).toBeCloseTo(expected[0] as number, 5);
+    expect(Math.abs((expected[0] as number) - (expected[1] as number))).toBeGreaterThan(1e-4);
+    disposeBatch(a); disposeBatch(b); run.dispose(); f.dispose();
+  });
+});
+
 describe('FREE_AT_MNIST_PRESET', () => {
-  it('replays each minibatch 8 times with a buffer step of ε = 0.3', () => {
+  it('replays each minibatch 8 times with a buffer step of ε = 0.3, clamping Δ to the valid range', () => {
     const s = freeAt(FREE_AT_MNIST_PRESET);
-    expect(s.options).toMatchObject({ replays: 8, epsilon: 0.3, stepSize: null });
+    expect(s.options).toMatchObject({ replays: 8, epsilon: 0.3, stepSize: null, clampBuffer: true });
     expect(s.capabilities.optimizerStepsPerBatch).toBe(8);
     expect(s.capabilities.threat).toEqual({ norm: 'linf', epsilon: 0.3 });
   });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  assertArgument, defineStrategy, epsilonScaleOf, signAscent, tensorFromJSON, tensorToJSON,
+  assertArgument, defineStrategy, epsilonScaleOf, rangeClamp, signAscent, tensorFromJSON, tensorToJSON,
   type PerturbationStrategy, type TensorJSON,
 } from '@advtrain/core';
 import { resolveFreeAtOptions, type FreeAtOptions, type ResolvedFreeAtOptions } from './options.js';
@@ -43,7 +43,8 @@ export function freeAt(options: FreeAtOptions = {}): PerturbationStrategy<Resolv
     capabilities: {
       sites: ['input'],
       threat: { norm: 'linf', epsilon: o.epsilon },
-      // The model input is clamped (clamp(x + Δ)); Δ itself is not, as in both reference codes.
+      // Shafahi et al. clamp the model input, not Δ; Wong et al. (clampBuffer) clamp Δ for the
+      // batch it was made on, which the next batch's images may leave.
       respectsValidRange: false,
       stepsOptimizer: true,
       optimizerStepsPerBatch: o.replays,
@@ -57,8 +58,9 @@ export function freeAt(options: FreeAtOptions = {}): PerturbationStrategy<Resolv
     },
     outerMin(ctx, inner) {
       const s = epsilonScaleOf(ctx);
-      const { loss, delta } = replay(ctx, inner.delta as tf.Tensor, o.replays, { clampInput: true },
-        (d, g) => signAscent(d, g, stepSize * s, o.epsilon * s));
+      const clamp = o.clampBuffer ? rangeClamp(ctx) : null;
+      const { loss, delta } = replay(ctx, inner.delta as tf.Tensor, o.replays, { clampInput: !o.clampBuffer },
+        (d, g) => signAscent(d, g, stepSize * s, o.epsilon * s, clamp));
       return { loss, grads: null, state: { buffer: writeBack(inner.state.buffer as tf.Tensor, delta) } };
     },
     async serializeState(state): Promise<SavedState> {
