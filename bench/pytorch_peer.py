@@ -1,8 +1,12 @@
 #!/usr/bin/python3
 """Peer comparison (optional, prints numbers; not a test).
 
-Runs the benchmark suite's models, batches and steps in PyTorch on the CPU with Debian's
-python3-torch:  /usr/bin/python3 bench/pytorch_peer.py [--steps 15] [--warmup 3] [--threads 1,2]
+Runs the benchmark suite's models, batches and steps in PyTorch on the CPU, with Debian's python3-torch
+(plus an optimized BLAS: libopenblas0-openmp) or a PyTorch wheel in a venv:
+  /usr/bin/python3 bench/pytorch_peer.py [--steps 15] [--warmup 3] [--threads 1,2] [--out FILE]
+  VENV/bin/python bench/pytorch_peer.py --out bench/results/pytorch-peer-wheel.json
+It prints the torch version and the BLAS the process really calls, and refuses the reference (netlib) BLAS
+unless --allow-reference-blas is given.
 
 Methods: clean, FGSM with random start, PGD-10, FreeAT-4, YOPO-5-3 on the MNIST CNN of "Fast is
 better than free" (batch 100, eps 0.3), and clean and FreeLB-3 on the spam-text embedding model
@@ -13,9 +17,11 @@ when bench/results/performance-wasm.json exists (from `pnpm bench`), prints ours
 Then `pnpm bench -- --render` puts the table into docs/performance.md.
 """
 import argparse
+import ctypes
 import json
 import os
 import statistics
+import sys
 import time
 
 import torch
@@ -169,6 +175,51 @@ def text_methods(net, opt):
     return {'clean': clean, 'freelb-3': freelb3}
 
 
+def _sgemm_library():
+    """Path of the library whose sgemm_ libtorch_cpu calls (dlsym in its own lookup order, then dladdr), or None."""
+    try:
+        with open('/proc/self/maps') as f:
+            lib = next((line.split()[-1] for line in f if 'libtorch_cpu' in line), None)
+        if lib is None:
+            return None
+        handle = ctypes.CDLL(lib, mode=os.RTLD_NOLOAD | os.RTLD_LAZY)
+        address = ctypes.cast(handle.sgemm_, ctypes.c_void_p).value
+
+        class DlInfo(ctypes.Structure):
+            _fields_ = [('fname', ctypes.c_char_p), ('fbase', ctypes.c_void_p), ('sname', ctypes.c_char_p), ('saddr', ctypes.c_void_p)]
+
+        info = DlInfo()
+        if ctypes.CDLL(None).dladdr(ctypes.c_void_p(address), ctypes.byref(info)) == 0:
+            return None
+        return os.path.realpath(info.fname.decode())
+    except (OSError, AttributeError, StopIteration):
+        return None
+
+
+def blas_in_use():
+    """The BLAS this PyTorch really calls, as (name, detail, is_reference).
+
+    Debian's python3-torch is built against the generic libblas.so.3, which the alternatives system (or
+    LD_LIBRARY_PATH) points to OpenBLAS, BLIS or the slow reference (netlib) BLAS; a pip wheel links MKL or
+    OpenBLAS into torch. The answer is the library that defines the sgemm_ libtorch resolves.
+    """
+    a = torch.randn(64, 64)
+    (a @ a).sum().item()  # make sure the BLAS library is loaded
+    config = torch.__config__.show()
+    info = next((part.split('=', 1)[1] for part in config.replace(',', ' ').split() if part.startswith('BLAS_INFO=')), '?')
+    path = _sgemm_library()
+    base = os.path.basename(path or '').lower()
+    if path is None or 'libtorch' in base:
+        name = 'MKL' if info == 'mkl' or 'Math Kernel Library' in config else f'BLAS_INFO={info}'
+        return name, f'BLAS_INFO={info}, linked into torch', False
+    for key, name in (('openblas', 'OpenBLAS'), ('blis', 'BLIS'), ('mkl', 'MKL'), ('atlas', 'ATLAS')):
+        if key in path.lower():
+            return name, path, False
+    if '/blas/' in path or base.startswith('libblas.so'):
+        return 'reference BLAS (netlib)', path, True
+    return f'unknown (BLAS_INFO={info})', path, False
+
+
 def time_ms(fn, args, steps, warmup):
     """Median and minimum ms per call: the machine is shared, so the minimum is the least disturbed run."""
     times = []
@@ -187,7 +238,14 @@ def main():
     ap.add_argument('--warmup', type=int, default=3)
     ap.add_argument('--threads', default='1,2')
     ap.add_argument('--out', default=os.path.join(HERE, 'results', 'pytorch-peer.json'))
+    ap.add_argument('--allow-reference-blas', action='store_true',
+                    help='time PyTorch even on the reference (netlib) BLAS, which is several times slower than what users have')
     args = ap.parse_args()
+    blas, blas_detail, reference = blas_in_use()
+    print(f'PyTorch {torch.__version__}, BLAS: {blas} ({blas_detail}), oneDNN: {torch.backends.mkldnn.is_available()}', flush=True)
+    if reference and not args.allow_reference_blas:
+        raise SystemExit('pytorch_peer: refusing to time PyTorch on the reference BLAS, which no user has; install an optimized one '
+                         '(Debian: apt-get install libopenblas0-openmp) or a PyTorch wheel in a venv, or pass --allow-reference-blas.')
     threads = [int(t) for t in args.threads.split(',')]
     rows = {}
     loads = []
@@ -208,7 +266,7 @@ def main():
             rows.setdefault(('text', name), {})[str(n)] = time_ms(fn, (ids, mask, y), args.steps, args.warmup)
             print(f'{n} thread(s) text {name}: median {rows[("text", name)][str(n)][0]:.1f} ms', flush=True)
     out = {
-        'torch': torch.__version__, 'threads': threads, 'load': loads, 'steps': args.steps, 'warmup': args.warmup,
+        'torch': torch.__version__, 'blas': blas, 'blasDetail': blas_detail, 'python': sys.executable, 'threads': threads, 'load': loads, 'steps': args.steps, 'warmup': args.warmup,
         'results': [{'model': m, 'method': k, 'ms': {t: v[t][0] for t in v}, 'minMs': {t: v[t][1] for t in v}}
                     for (m, k), v in rows.items()],
     }
