@@ -9,8 +9,8 @@
 // clean step, the pass counter's counts, the overhead (see docs/performance.md for the definition),
 // and tf.memory() after 10 and after --memory-steps steps (1000 is the documented value; a small
 // --memory-batch keeps it quick). --render rewrites docs/performance.md from the JSON files only
-// (after `/usr/bin/python3 bench/pytorch_peer.py` has written bench/results/pytorch-peer.json).
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// (after bench/pytorch_peer.py has written bench/results/pytorch-peer*.json, one file per PyTorch).
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -36,13 +36,13 @@ const { values: flags } = parseArgs({
   },
 });
 const jsonPath = flags.json ?? here(`./results/performance-${flags.backend}.json`);
-const peerPath = here('./results/pytorch-peer.json');
 
 function render() {
   const runs = ['wasm', 'cpu', 'webgpu'].map((b) => here(`./results/performance-${b}.json`)).filter(existsSync)
     .map((p) => JSON.parse(readFileSync(p, 'utf8')));
-  const peer = existsSync(peerPath) ? JSON.parse(readFileSync(peerPath, 'utf8')) : null;
-  writeFileSync(flags.out, renderMarkdown(runs, peer));
+  const peers = readdirSync(here('./results')).filter((f) => /^pytorch-peer.*\.json$/.test(f)).sort()
+    .map((f) => ({ file: f, ...JSON.parse(readFileSync(here(`./results/${f}`), 'utf8')) }));
+  writeFileSync(flags.out, renderMarkdown(runs, peers));
   console.log(`wrote ${flags.out}`);
 }
 
