@@ -94,8 +94,47 @@ function peerSection(runs, peers) {
   return lines.join('\n');
 }
 
-export function renderMarkdown(runs, peers = [], sweep = readSweep()) {
+/**
+ * Training time of each `pnpm reproduce` recipe (CPU minutes of its full-length seeds, median; wasm is one
+ * thread, so that is its time on an idle core) against bench/pytorch_recipes.py's PyTorch runs.
+ */
+function recipeSection(ours, peers) {
+  const lines = ['## Training the recipes, against PyTorch', ''];
+  lines.push(`Minutes to train each \`pnpm reproduce\` recipe: advtrain on wasm (one thread; the median CPU minutes of the full-length seeds in [results.md](results.md) that record them, which is the time on an idle core), and the same recipe in PyTorch by \`bench/pytorch_recipes.py\` (${peers.map((p) => `${peerName(p)} with ${p.threads} thread${p.threads === 1 ? '' : 's'}`).join('; ')}), whose minutes are extrapolated from the minibatches it timed. The ratio is advtrain ÷ PyTorch.`, '');
+  lines.push(`| recipe | minibatches | advtrain minutes | ${peers.map((p) => `${peerName(p)}: minutes (ratio)`).join(' | ')} |`);
+  lines.push(`|---|---|---|${peers.map(() => '---|').join('')}`);
+  for (const [recipe, minutes] of Object.entries(ours)) {
+    const cells = peers.map((p) => {
+      const row = p.recipes.find((r) => r.recipe === recipe);
+      return row ? `${f1(row.estimatedFullMinutes)} (${f2(minutes.median / row.estimatedFullMinutes)})` : '–';
+    });
+    lines.push(`| ${recipe} | ${minutes.minibatches} | ${f1(minutes.median)} | ${cells.join(' | ')} |`);
+  }
+  lines.push('');
+  return lines.join('\n');
+}
+
+/** Median CPU minutes of each recipe's full-length runs in docs/results/recipes/*.json. */
+export function recipeMinutes(files) {
+  const byRecipe = new Map();
+  for (const data of files) {
+    for (const run of data.runs ?? []) {
+      if (run.stoppedBy !== 'epochs' || typeof run.cpuMinutes !== 'number') continue;
+      const entry = byRecipe.get(data.recipe) ?? { minutes: [], minibatches: run.minibatches };
+      entry.minutes.push(run.cpuMinutes);
+      byRecipe.set(data.recipe, entry);
+    }
+  }
+  return Object.fromEntries([...byRecipe].map(([recipe, { minutes, minibatches }]) => {
+    const sorted = [...minutes].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    return [recipe, { minibatches, median: sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2 }];
+  }));
+}
+
+export function renderMarkdown(runs, peers = [], sweep = readSweep(), recipes = { ours: {}, peers: [] }) {
   const usable = usablePeers(peers);
+  const recipePeers = usablePeers(recipes.peers);
   const notes = existsSync(notesPath) ? readFileSync(notesPath, 'utf8') : '';
   const parts = [
     '# Performance', '',
@@ -103,6 +142,7 @@ export function renderMarkdown(runs, peers = [], sweep = readSweep()) {
     notes.trim(), '',
     ...runs.map((run) => runSection(run, sweep)),
     ...(usable.length ? [peerSection(runs, usable)] : []),
+    ...(recipePeers.length && Object.keys(recipes.ours).length ? [recipeSection(recipes.ours, recipePeers)] : []),
   ];
   return `${parts.join('\n').replace(/\n{3,}/g, '\n\n').trim()}\n`;
 }

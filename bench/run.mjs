@@ -15,7 +15,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { renderMarkdown } from './render.mjs';
+import { recipeMinutes, renderMarkdown } from './render.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const { values: flags } = parseArgs({
@@ -40,9 +40,11 @@ const jsonPath = flags.json ?? here(`./results/performance-${flags.backend}.json
 function render() {
   const runs = ['wasm', 'cpu', 'webgpu'].map((b) => here(`./results/performance-${b}.json`)).filter(existsSync)
     .map((p) => JSON.parse(readFileSync(p, 'utf8')));
-  const peers = readdirSync(here('./results')).filter((f) => /^pytorch-peer.*\.json$/.test(f)).sort()
-    .map((f) => ({ file: f, ...JSON.parse(readFileSync(here(`./results/${f}`), 'utf8')) }));
-  writeFileSync(flags.out, renderMarkdown(runs, peers));
+  const read = (dir, pattern) => readdirSync(here(dir)).filter((f) => pattern.test(f)).sort()
+    .map((f) => ({ file: f, ...JSON.parse(readFileSync(here(`${dir}/${f}`), 'utf8')) }));
+  const peers = read('./results', /^pytorch-peer.*\.json$/);
+  const recipes = { ours: recipeMinutes(read('../docs/results/recipes', /-seed\d+\.json$/)), peers: read('./results', /^pytorch-recipes.*\.json$/) };
+  writeFileSync(flags.out, renderMarkdown(runs, peers, undefined, recipes));
   console.log(`wrote ${flags.out}`);
 }
 
