@@ -190,7 +190,7 @@ async function evaluate(recipe, flags, dir, log) {
   const aa = e.autoAttack;
   if (aa) {
     const after = Object.entries(aa.accuracyAfter).map(([k, v]) => `${k} ${pct(v)}`).join(', ');
-    log(`${NAME}: first ${aa.images} test images: ${recipe.evaluation.name} ${pct(aa.pgd)}, AutoAttack ${pct(aa.accuracy)} (${aa.seconds.toFixed(0)} s on ${aa.workers} processes; after ${after})`);
+    log(`${NAME}: first ${aa.images} test images: ${recipe.evaluation.name} ${pct(aa.pgd)}, AutoAttack ${pct(aa.accuracy)} (${aa.seconds.toFixed(0)} s on ${aa.workers} process${aa.workers === 1 ? '' : 'es'}; after ${after})`);
   }
   return e;
 }
