@@ -27,7 +27,7 @@ const tfl = await load('@tensorflow/tfjs-layers');
 const { fgsm, FGSM_RS_PRESET } = await load('@advtrain/fgsm');
 const { fgm } = await load('@advtrain/fgm');
 const { pgd } = await load('@advtrain/pgd');
-const { freeAt } = await load('@advtrain/free-at');
+const { freeAt, freeAtNlp } = await load('@advtrain/free-at');
 const { yopoPmp } = await load('@advtrain/yopo-pmp');
 const { freelb } = await load('@advtrain/freelb');
 const { smartRegularizer } = await load('@advtrain/smart-regularizer');
@@ -119,7 +119,7 @@ export const STRATEGIES = {
   'pgd-10': { models: ['mnist', 'smallcnn', 'text'], make: (e) => pgd({ epsilon: e, steps: 10, stepSize: 0.25 * e }) },
   'free-at m=4': {
     models: ['mnist', 'text'],
-    make: (e, model) => (model === 'text' ? freeAt({ variant: 'nlp', replays: 4, epsilon: e }) : freeAt({ replays: 4, epsilon: e })),
+    make: (e, model) => (model === 'text' ? freeAtNlp({ replays: 4, epsilon: e }) : freeAt({ replays: 4, epsilon: e })),
   },
   'yopo-pmp 5-3': { models: ['mnist', 'smallcnn'], make: (e) => yopoPmp({ outerSteps: 5, innerSteps: 3, epsilon: e, stepSize: 0.01 }) },
   'freelb-3': { models: ['text'], make: (e) => freelb({ steps: 3, maxNorm: e, stepSize: e / 3, initMagnitude: e / 2 }) },
