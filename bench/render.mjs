@@ -100,7 +100,7 @@ function peerSection(runs, peers) {
  */
 function recipeSection(ours, peers) {
   const lines = ['## Training the recipes, against PyTorch', ''];
-  lines.push(`Minutes to train each \`pnpm reproduce\` recipe: advtrain on wasm (one thread; the median CPU minutes of the full-length seeds in [results.md](results.md) that record them, which is the time on an idle core), and the same recipe in PyTorch by \`bench/pytorch_recipes.py\` (${peers.map((p) => `${peerName(p)} with ${p.threads} thread${p.threads === 1 ? '' : 's'}`).join('; ')}), whose minutes are extrapolated from the minibatches it timed. The ratio is advtrain ÷ PyTorch.`, '');
+  lines.push(`Minutes to train each \`pnpm reproduce\` recipe: advtrain on wasm (one thread; the median CPU minutes of the full-length seeds in [results.md](results.md) that record them, which is the time on an idle core), and the same recipe in PyTorch by \`bench/pytorch_recipes.py\` (${peers.map((p) => `${peerName(p)} with ${p.threads} thread${p.threads === 1 ? '' : 's'}`).join('; ')}), whose minutes are extrapolated from the minibatches it timed. The ratio is advtrain ÷ PyTorch. A recipe whose runs do not record CPU time is left out.`, '');
   lines.push(`| recipe | minibatches | advtrain minutes | ${peers.map((p) => `${peerName(p)}: minutes (ratio)`).join(' | ')} |`);
   lines.push(`|---|---|---|${peers.map(() => '---|').join('')}`);
   for (const [recipe, minutes] of Object.entries(ours)) {
@@ -114,10 +114,15 @@ function recipeSection(ours, peers) {
   return lines.join('\n');
 }
 
-/** Median CPU minutes of each recipe's full-length runs in docs/results/recipes/*.json. */
+/**
+ * Median CPU minutes of each recipe's full-length runs in docs/results/recipes/*.json. A `-timing.json`
+ * run re-times a recipe with the current code, so where one exists it replaces that recipe's other runs.
+ */
 export function recipeMinutes(files) {
   const byRecipe = new Map();
+  const retimed = new Set(files.filter((f) => /-timing\.json$/.test(f.file ?? '')).map((f) => f.recipe));
   for (const data of files) {
+    if (retimed.has(data.recipe) && !/-timing\.json$/.test(data.file ?? '')) continue;
     for (const run of data.runs ?? []) {
       if (run.stoppedBy !== 'epochs' || typeof run.cpuMinutes !== 'number') continue;
       const entry = byRecipe.get(data.recipe) ?? { minutes: [], minibatches: run.minibatches };
