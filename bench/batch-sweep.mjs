@@ -16,6 +16,7 @@ const { values: flags } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== '--'),
   options: {
     backend: { type: 'string', default: 'wasm' },
+    threads: { type: 'string' },
     models: { type: 'string', default: 'mnist,text' },
     strategies: { type: 'string', default: 'clean,pgd-10' },
     batches: { type: 'string', default: '10,25,50,100,200' },
@@ -25,7 +26,7 @@ const { values: flags } = parseArgs({
   },
 });
 const lib = await import('./lib.mjs');
-const prepared = await lib.prepare(flags.backend);
+const prepared = await lib.prepare(flags.backend, flags.threads === undefined ? {} : { threads: Number(flags.threads) });
 const rows = [];
 for (const model of flags.models.split(',')) {
   for (const strategy of flags.strategies.split(',')) {

@@ -34,10 +34,15 @@ const { smartRegularizer } = await load('@advtrain/smart-regularizer');
 const { buildCnn } = await import(new URL('examples/mnist-robustness/src/model.mjs', repo).href);
 const { buildTextModel } = await import(new URL('examples/spam-text/src/model.mjs', repo).href);
 
-export async function prepare(backend, backpropInput) {
+/** Prepares `backend`; on wasm, `options.threads` (default one per core) and `options.backpropInput` pick the setup. */
+export async function prepare(backend, options = {}) {
   const { prepareBackend } = await load('@advtrain/backends');
   tf.enableProdMode();
-  return prepareBackend(backend, backend === 'wasm' && backpropInput ? { wasmKernels: { conv2dBackpropInput: backpropInput } } : {});
+  if (backend !== 'wasm') return prepareBackend(backend);
+  return prepareBackend(backend, {
+    ...(options.threads === undefined ? {} : { threads: options.threads }),
+    ...(options.backpropInput === undefined ? {} : { wasmKernels: { conv2dBackpropInput: options.backpropInput } }),
+  });
 }
 
 /**

@@ -22,6 +22,7 @@ const { values: flags } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== '--'),
   options: {
     backend: { type: 'string', default: 'wasm' },
+    threads: { type: 'string' },
     models: { type: 'string', default: 'mnist,text' },
     strategies: { type: 'string' },
     steps: { type: 'string', default: '20' },
@@ -55,7 +56,7 @@ if (flags.render) {
 
 const lib = await import('./lib.mjs');
 const { tf, MODELS, STRATEGIES, timeStrategy, memoryCheck, syncCost, forwardVsStep } = lib;
-const prepared = await lib.prepare(flags.backend);
+const prepared = await lib.prepare(flags.backend, flags.threads === undefined ? {} : { threads: Number(flags.threads) });
 const models = flags.models.split(',').filter(Boolean);
 const wanted = flags.strategies ? flags.strategies.split(',').map((s) => s.trim()) : Object.keys(STRATEGIES);
 for (const s of wanted) if (!STRATEGIES[s]) throw new Error(`bench: unknown strategy ${s}; use ${Object.keys(STRATEGIES).join(', ')}`);

@@ -1,12 +1,15 @@
-import { engine, env, findBackendFactory, setBackend } from '@tensorflow/tfjs-core';
+import { engine, env, findBackendFactory, registerBackend, removeBackend, setBackend } from '@tensorflow/tfjs-core';
 import { BackendError } from './errors.js';
 import { isModuleNotFound, type ModuleImporter } from './importer.js';
 import {
   registerWasmTrainingKernels, syncDeltaUpdateKernels, wasmKernelsServedByUs, type WasmTrainingKernelOptions,
 } from './kernels/register.js';
-import { loadSimdKernels } from './kernels/simd/module.js';
+import { heapMemoryOf, isSharedHeap, loadSimdKernels } from './kernels/simd/module.js';
 import { INSTALL } from './names.js';
 import { installWebGpu } from './webgpu.js';
+import {
+  availableCores, installThreadedBuild, releaseWorkersOnExit, threadsUnavailable, whyNoThreads, type WasmPackage,
+} from './wasm-threads.js';
 
 /** What a loader reports once its backend is the active one. */
 export interface LoadedBackend {
@@ -15,6 +18,7 @@ export interface LoadedBackend {
   device: string;
   software: boolean;
   kernelsPatched: string[];
+  threads?: number;
 }
 
 export interface LoaderContext {
@@ -23,12 +27,14 @@ export interface LoaderContext {
   requested: string;
   wasmKernels: WasmTrainingKernelOptions | false;
   swiftShader: boolean;
+  /** 'wasm': the threads asked for, or undefined for one per core where the runtime allows. */
+  threads?: number;
 }
 
 /** Imports a backend package; a missing package becomes a BackendError quoting `install`. */
-export async function importBackendPackage(ctx: LoaderContext, specifier: string, need: string): Promise<void> {
+export async function importBackendPackage(ctx: LoaderContext, specifier: string, need: string): Promise<unknown> {
   try {
-    await ctx.importModule(specifier);
+    return await ctx.importModule(specifier);
   } catch (cause) {
     if (!isModuleNotFound(cause, specifier)) {
       throw new BackendError('ADVTRAIN_BACKEND_INIT_FAILED',
@@ -56,21 +62,62 @@ async function activate(ctx: LoaderContext, backend: string, packageName: string
   }
 }
 
+interface EngineInternals {
+  registry: Record<string, object | undefined>;
+  registryFactory: Record<string, { factory: () => unknown; priority: number } | undefined>;
+}
+
+/** The threads of an initialised wasm backend. */
+function threadsOf(pkg: WasmPackage, backend: object): number {
+  const memory = heapMemoryOf(backend);
+  return memory !== undefined && isSharedHeap(memory) ? pkg.getThreadsCount() : 1;
+}
+
+/** The threads to start: the option, else one per core where this runtime can run threads. */
+async function planThreads(ctx: LoaderContext): Promise<{ threads: number; note: string }> {
+  const requested = ctx.threads ?? await availableCores();
+  const why = requested > 1 ? whyNoThreads() : undefined;
+  if (why === undefined) return { threads: requested, note: '' };
+  if (ctx.threads !== undefined) throw threadsUnavailable(requested, why);
+  return { threads: 1, note: ` (${why})` };
+}
+
+/** Drops an initialised wasm backend that runs another number of threads; its tensors go with it. */
+function forgetOtherThreads(pkg: WasmPackage, threads: number): void {
+  const internals = engine() as unknown as EngineInternals;
+  const running = internals.registry['wasm'];
+  const registration = internals.registryFactory['wasm'];
+  if (running === undefined || registration === undefined || threadsOf(pkg, running) === threads) return;
+  removeBackend('wasm');
+  registerBackend('wasm', registration.factory as never, registration.priority);
+}
+
 export async function loadWasm(ctx: LoaderContext): Promise<LoadedBackend> {
   const pkg = '@tensorflow/tfjs-backend-wasm';
-  await importBackendPackage(ctx, pkg, `the package ${pkg}; install it with: ${INSTALL.wasm}`);
+  const wasmPackage = await importBackendPackage(ctx, pkg, `the package ${pkg}; install it with: ${INSTALL.wasm}`) as WasmPackage;
   if (ctx.wasmKernels !== false) registerWasmTrainingKernels(ctx.wasmKernels);
-  await activate(ctx, 'wasm', pkg);
+  const { threads, note } = await planThreads(ctx);
+  forgetOtherThreads(wasmPackage, threads);
+  const restore = await installThreadedBuild(wasmPackage, threads);
+  try {
+    await activate(ctx, 'wasm', pkg);
+  } finally {
+    restore();
+  }
+  const backend = engine().backend;
+  const running = threadsOf(wasmPackage, backend);
+  if (running !== threads) throw threadsUnavailable(threads, `tfjs-backend-wasm started ${running}`);
+  releaseWorkersOnExit(backend);
   const simd = await env().getAsync('WASM_HAS_SIMD_SUPPORT');
-  const threads = await env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
   // Our SIMD kernels run on the backend's heap; where they cannot load, the XNNPACK paths serve.
-  const ours = ctx.wasmKernels === false ? undefined : await loadSimdKernels(engine().backend);
+  const ours = ctx.wasmKernels === false ? undefined : await loadSimdKernels(backend);
   const oursText = ours === undefined ? '' : `, advtrain SIMD kernels ${ours.loaded ? 'on' : `off: ${ours.reason}`}`;
   // The fused δ-update kernels can be registered only now that the module is (or is not) loaded.
   if (ours !== undefined) syncDeltaUpdateKernels();
   return {
     backend: 'wasm', packageName: pkg, software: true, kernelsPatched: ours === undefined ? [] : wasmKernelsServedByUs(),
-    device: `WebAssembly CPU (SIMD ${simd ? 'on' : 'off'}, threads ${threads ? 'on' : 'off'}${oursText})`,
+    threads: running,
+    device: `WebAssembly CPU (SIMD ${simd ? 'on' : 'off'}, ${running} thread${running === 1 ? '' : 's'}${note}${oursText})`,
   };
 }
 

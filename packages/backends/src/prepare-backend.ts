@@ -9,6 +9,7 @@ import {
   hasWebGlHost, loadCpu, loadTensorflow, loadWasm, loadWebGl, loadWebGpu,
   type LoadedBackend, type LoaderContext,
 } from './loaders.js';
+import { checkThreadsOption } from './wasm-threads.js';
 import { BACKEND_NAMES, DEFAULT_BACKEND, INSTALL, isBackendName, type BackendName } from './names.js';
 
 /** Options of {@link prepareBackend}; every one is optional. */
@@ -25,6 +26,13 @@ export interface PrepareBackendOptions {
   swiftShader?: boolean;
   /** 'gpu': accept software adapters such as SwiftShader (default false; they are slower than wasm). */
   allowSoftwareGpu?: boolean;
+  /**
+   * 'wasm': how many threads run XNNPACK's and advtrain's kernels. Default: one per logical core where the
+   * runtime can share memory between threads (Node, cross-origin-isolated pages), else 1. Any number above 1
+   * loads tfjs-backend-wasm's threaded SIMD build and fails with a BackendError where it cannot run; 1 loads
+   * the single-threaded build. Changing it re-creates an initialised wasm backend (its tensors are lost).
+   */
+  threads?: number;
   /** How packages are loaded; tests inject one to simulate missing packages. */
   importModule?: ModuleImporter;
 }
@@ -45,9 +53,11 @@ export interface PreparedBackend {
   software: boolean;
   /** True when this call loaded tfjs-layers to register gradients. */
   gradientsLoaded: boolean;
+  /** 'wasm': the threads the backend runs (also in `device`). */
+  threads?: number;
 }
 
-const OPTION_KEYS = ['gradients', 'wasmKernels', 'swiftShader', 'allowSoftwareGpu', 'importModule'];
+const OPTION_KEYS = ['gradients', 'wasmKernels', 'swiftShader', 'allowSoftwareGpu', 'threads', 'importModule'];
 const quoted = BACKEND_NAMES.map((n) => `'${n}'`).join(', ');
 
 function check(name: unknown, options: object): asserts name is BackendName {
@@ -59,6 +69,11 @@ function check(name: unknown, options: object): asserts name is BackendName {
     if (!OPTION_KEYS.includes(key)) {
       throw new TypeError(`@advtrain/backends: unknown option "${key}"; valid options are ${OPTION_KEYS.join(', ')}.`);
     }
+  }
+  const { threads } = options as PrepareBackendOptions;
+  checkThreadsOption(threads);
+  if (threads !== undefined && name !== 'wasm') {
+    throw new TypeError(`@advtrain/backends: option "threads" sets the wasm backend's threads; backend "${name}" takes none (received threads: ${threads}).`);
   }
 }
 
@@ -109,6 +124,7 @@ export async function prepareBackend(name: BackendName = DEFAULT_BACKEND, option
     requested: name,
     wasmKernels: options.wasmKernels ?? {},
     swiftShader: options.swiftShader ?? true,
+    ...(options.threads === undefined ? {} : { threads: options.threads }),
   };
   let loaded: LoadedBackend;
   switch (name) {

@@ -1,6 +1,6 @@
 import type { DataId, TensorInfo } from '@tensorflow/tfjs-core';
 import type { WasmBackendLike } from '../wasm-ops.js';
-import { SIMD_MODULE_WASM } from './module.wasm.js';
+import { SIMD_MODULE_WASM, SIMD_MODULE_WASM_SHARED } from './module.wasm.js';
 
 /** The functions of assembly/index.ts; pointers are byte offsets into tfjs-backend-wasm's heap. */
 export interface SimdExports {
@@ -27,7 +27,8 @@ export interface SimdExports {
 
 /** tfjs-backend-wasm internals the SIMD kernels need (BackendWasm 4.22). */
 interface WasmBackendInternals extends WasmBackendLike {
-  wasm?: { asm?: { memory?: unknown } };
+  // The single-threaded build exports its memory; the threaded one imports it (emscripten's wasmMemory).
+  wasm?: { asm?: { memory?: unknown }; wasmMemory?: unknown };
   dataIdMap?: { get(dataId: DataId): { memoryOffset: number } | undefined };
   makeOutput?(shape: number[], dtype: 'float32'): TensorInfo;
 }
@@ -44,6 +45,18 @@ export interface SimdKernels {
 
 /** Whether our WebAssembly SIMD module serves a wasm backend, and why not (see {@link simdStatusOf}). */
 export type SimdStatus = { loaded: true } | { loaded: false; reason: string };
+
+/** The heap of a tfjs-backend-wasm backend, undefined for any other backend. */
+export function heapMemoryOf(backend: object): WebAssembly.Memory | undefined {
+  const wasm = (backend as WasmBackendInternals).wasm;
+  const memory = wasm?.asm?.memory ?? wasm?.wasmMemory;
+  return memory instanceof WebAssembly.Memory ? memory : undefined;
+}
+
+/** Whether the heap is shared with worker threads (the threaded tfjs build). */
+export function isSharedHeap(memory: WebAssembly.Memory): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+}
 
 const bound = new WeakMap<object, SimdKernels>();
 const statuses = new WeakMap<object, SimdStatus>();
@@ -63,22 +76,20 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
 
 /**
  * Instantiates advtrain's SIMD module on a tfjs-backend-wasm backend's own memory, so it reads
- * and writes tensors in place. Resolves to why not where it cannot: no SIMD in this engine, or the
- * threaded tfjs build (its memory is shared; the module imports an unshared one). Idempotent.
+ * and writes tensors in place: the build that imports a shared memory on the threaded tfjs build, the
+ * unshared one otherwise. Resolves to why not where it cannot (no SIMD in this engine). Idempotent.
  */
 export async function loadSimdKernels(backend: object): Promise<SimdStatus> {
   const known = statuses.get(backend);
   if (known !== undefined) return known;
   const internals = backend as WasmBackendInternals;
-  const memory = internals.wasm?.asm?.memory;
+  const memory = heapMemoryOf(backend);
   let status: SimdStatus;
-  if (!(memory instanceof WebAssembly.Memory) || internals.dataIdMap === undefined || internals.makeOutput === undefined) {
+  if (memory === undefined || internals.dataIdMap === undefined || internals.makeOutput === undefined) {
     status = { loaded: false, reason: 'the backend is not tfjs-backend-wasm 4.x (no heap memory, dataIdMap or makeOutput)' };
-  } else if (typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer) {
-    status = { loaded: false, reason: 'the multi-threaded tfjs-backend-wasm build is active (shared memory)' };
   } else {
     try {
-      const module = await WebAssembly.compile(decode(SIMD_MODULE_WASM));
+      const module = await WebAssembly.compile(decode(isSharedHeap(memory) ? SIMD_MODULE_WASM_SHARED : SIMD_MODULE_WASM));
       const instance = await WebAssembly.instantiate(module, { env: { memory } });
       const dataIdMap = internals.dataIdMap;
       const makeOutput = internals.makeOutput.bind(internals);

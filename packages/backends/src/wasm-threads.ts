@@ -1,0 +1,86 @@
+import { env } from '@tensorflow/tfjs-core';
+import { BackendError } from './errors.js';
+
+/** What `prepareBackend('wasm', { threads })` needs from the tfjs-backend-wasm module. */
+export interface WasmPackage {
+  setThreadsCount(threads: number): void;
+  getThreadsCount(): number;
+}
+
+/** Undoes what {@link installThreadedBuild} changed once the backend has started its threads. */
+export type RestoreHook = () => void;
+
+// The smallest module with a shared memory and an atomic load (wasm-feature-detect's threads test).
+const THREADS_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 5, 4, 1, 3, 1, 1,
+  10, 11, 1, 9, 0, 65, 0, 254, 16, 2, 0, 26, 11]);
+
+export const isNode = (): boolean => typeof globalThis.process?.versions?.node === 'string';
+
+/** Logical cores: `os.availableParallelism()` in Node, `navigator.hardwareConcurrency` in browsers. */
+export async function availableCores(): Promise<number> {
+  if (isNode()) {
+    const os = await import('node:os');
+    return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  }
+  const n = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+  return typeof n === 'number' && n >= 1 ? n : 1;
+}
+
+/** Throws the option error for a `threads` value that is not a positive integer. */
+export function checkThreadsOption(threads: unknown): void {
+  if (threads === undefined) return;
+  if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1) {
+    throw new RangeError('@advtrain/backends: option "threads" must be a positive integer, the number of threads of the ' +
+      `wasm backend (received ${typeof threads === 'number' ? String(threads) : JSON.stringify(threads) ?? String(threads)}).`);
+  }
+}
+
+/** Why this runtime cannot run tfjs-backend-wasm's threaded build, or undefined where it can. */
+export function whyNoThreads(): string | undefined {
+  const g = globalThis as { crossOriginIsolated?: boolean; SharedArrayBuffer?: unknown };
+  if (typeof g.SharedArrayBuffer !== 'function' || g.crossOriginIsolated === false) {
+    return 'SharedArrayBuffer is unavailable: serve the page cross-origin isolated ' +
+      '(Cross-Origin-Opener-Policy: same-origin, Cross-Origin-Embedder-Policy: require-corp)';
+  }
+  if (!WebAssembly.validate(THREADS_PROBE)) return 'this engine has no WebAssembly threads';
+  return undefined;
+}
+
+/**
+ * Makes the next initialisation of the 'wasm' backend load the threaded SIMD build with `threads`
+ * threads, or the single-threaded one for 1. tfjs-backend-wasm caps its pool at half the logical cores
+ * it sees while the module starts, so the cores are reported as at least 2 × threads until the restore.
+ */
+export async function installThreadedBuild(pkg: WasmPackage, threads: number): Promise<RestoreHook> {
+  if (threads === 1) {
+    env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    return () => {};
+  }
+  env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+  pkg.setThreadsCount(threads);
+  if (isNode()) {
+    const { installNodeWorkers } = await import('./wasm-threads-node.js');
+    return installNodeWorkers(2 * threads);
+  }
+  const nav = (globalThis as { navigator?: object }).navigator;
+  if (nav === undefined) return () => {};
+  Object.defineProperty(nav, 'hardwareConcurrency', { value: 2 * threads, configurable: true });
+  return () => { delete (nav as { hardwareConcurrency?: number }).hardwareConcurrency; };
+}
+
+/** tfjs-backend-wasm internals that hold the pthreads (emscripten's PThread). */
+interface ThreadedModule {
+  wasm?: { PThread?: { runningWorkers?: Array<{ unref?: () => void }> } };
+}
+
+/** Lets Node exit while the thread pool idles: emscripten keeps its running workers referenced. */
+export function releaseWorkersOnExit(backend: object): void {
+  for (const worker of (backend as ThreadedModule).wasm?.PThread?.runningWorkers ?? []) worker.unref?.();
+}
+
+/** The error for a `threads` request this runtime cannot meet. */
+export function threadsUnavailable(requested: number, reason: string): BackendError {
+  return new BackendError('ADVTRAIN_BACKEND_INIT_FAILED',
+    `@advtrain/backends: option "threads" asks for ${requested} threads, but ${reason}. Pass threads: 1 for the ` +
+    'single-threaded build.', { backend: 'wasm', packageName: '@tensorflow/tfjs-backend-wasm' });
+}
