@@ -13,7 +13,8 @@ import { loadLayersModelFrom } from './save-model.mjs';
 
 /** Runs `task.kind` ('protocol' or 'autoattack') on each of `task.ranges` of the test set; one result per range. */
 export async function runTask(task) {
-  await prepareBackend(task.backend);
+  // One process per core: each runs one wasm thread.
+  await prepareBackend(task.backend, task.backend === 'wasm' ? { threads: 1 } : {});
   const recipe = RECIPES[task.recipe];
   const model = await loadLayersModelFrom(task.dir);
   const view = layersModelView(model, { validRange: [0, 1] });

@@ -102,11 +102,23 @@ function endValid(size: i32, s: i32, offset: i32, limit: i32): i32 {
 /** Images per pass over the taps: x and dy of a chunk stay in a 2 MB L2 cache (half of it, for the rest). */
 const CHUNK_BYTES: usize = 1 << 20;
 
+/** Unit t·pairs + p starts at dw row t·ci + 2p. */
+@inline
+function unitRow(u: i32, pairs: i32, ci: i32): usize {
+  return <usize>((u / pairs) * ci + min((u % pairs) * 2, ci));
+}
+
+/**
+ * The work is split into units, one per (filter tap, pair of input channels), numbered tap-major; a call
+ * computes units [u0, u1) and touches only their rows of dw, so threads can share a layer with no
+ * reduction and every dw value is summed in the same order as by one call over all units.
+ */
 export function conv2dFilterGrad(
   x: usize, dy: usize, dw: usize,
   n: i32, h: i32, w: i32, ci: i32,
   oh: i32, ow: i32, co: i32,
   kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32,
+  u0: i32, u1: i32,
 ): void {
   xImage = <usize>(h * w * ci) << 2;
   xRow = <usize>(sh * w * ci) << 2;
@@ -115,7 +127,9 @@ export function conv2dFilterGrad(
   yRow = <usize>(ow * co) << 2;
   yCol = <usize>co << 2;
   const outRow = <usize>co << 2;
-  memory.fill(dw, 0, <usize>(kh * kw * ci * co) << 2);
+  const pairs = (ci + 1) >> 1;
+  const rowBegin = unitRow(u0, pairs, ci);
+  memory.fill(dw + (rowBegin * <usize>co << 2), 0, (unitRow(u1, pairs, ci) - rowBegin) * <usize>co << 2);
   // Every tap, channel pair and column tile walks all dy positions of the chunk: chunking keeps those
   // walks in cache (one pass over all images of a large layer streamed x and dy from memory 288 times).
   const perImage = xImage + yImage;
@@ -124,27 +138,31 @@ export function conv2dFilterGrad(
     walkImages = first + chunk <= n ? chunk : n - first;
     const xChunk = x + <usize>first * xImage;
     const yChunk = dy + <usize>first * yImage;
-    for (let a = 0; a < kh; a++) {
+    for (let u = u0; u < u1;) {
+      const t = u / pairs;
+      const pEnd = min(pairs, u1 - t * pairs);
+      const pBegin = u - t * pairs;
+      u = t * pairs + pEnd;
+      const a = t / kw;
+      const b = t - a * kw;
       const o0 = firstValid(sh, a - pt);
       const o1 = endValid(oh, sh, a - pt, h);
-      if (o1 <= o0) continue;
-      for (let b = 0; b < kw; b++) {
-        const p0 = firstValid(sw, b - pl);
-        const p1 = endValid(ow, sw, b - pl, w);
-        if (p1 <= p0) continue;
-        walkRows = o1 - o0;
-        walkCols = p1 - p0;
-        const tap = dw + (<usize>((a * kw + b) * ci * co) << 2);
-        const xTap = xChunk + (<usize>(((o0 * sh + a - pt) * w + (p0 * sw + b - pl)) * ci) << 2);
-        const yTap = yChunk + (<usize>((o0 * ow + p0) * co) << 2);
-        for (let c = 0; c < ci; c += 2) {
-          const second: usize = c + 1 < ci ? 4 : 0;
-          const xc = xTap + (<usize>c << 2);
-          const outC = tap + (<usize>(c * co) << 2);
-          let d = 0;
-          for (; d + 16 <= co; d += 16) filterTile16(xc, yTap + (<usize>d << 2), outC + (<usize>d << 2), outRow, second);
-          for (; d < co; d += 4) filterTile4(xc, yTap + (<usize>d << 2), outC + (<usize>d << 2), outRow, second);
-        }
+      const p0 = firstValid(sw, b - pl);
+      const p1 = endValid(ow, sw, b - pl, w);
+      if (o1 <= o0 || p1 <= p0) continue;
+      walkRows = o1 - o0;
+      walkCols = p1 - p0;
+      const tap = dw + (<usize>(t * ci * co) << 2);
+      const xTap = xChunk + (<usize>(((o0 * sh + a - pt) * w + (p0 * sw + b - pl)) * ci) << 2);
+      const yTap = yChunk + (<usize>((o0 * ow + p0) * co) << 2);
+      for (let p = pBegin; p < pEnd; p++) {
+        const c = 2 * p;
+        const second: usize = c + 1 < ci ? 4 : 0;
+        const xc = xTap + (<usize>c << 2);
+        const outC = tap + (<usize>(c * co) << 2);
+        let d = 0;
+        for (; d + 16 <= co; d += 16) filterTile16(xc, yTap + (<usize>d << 2), outC + (<usize>d << 2), outRow, second);
+        for (; d < co; d += 4) filterTile4(xc, yTap + (<usize>d << 2), outC + (<usize>d << 2), outRow, second);
       }
     }
   }

@@ -7,12 +7,13 @@ import { clipByValueGradViaMask } from './kernels/ClipByValueGrad.js';
 import { reluGradViaStep } from './kernels/ReluGrad.js';
 import type { WasmBackendLike } from './kernels/wasm-ops.js';
 import { cpuVsWasm, runOn, seeded } from './test-support/parity.js';
+import { TEST_THREADS } from './test-support/threads.js';
 
 const t = (shape: number[], seed: number) => tf.tensor(seeded(shape.reduce((a, b) => a * b, 1), seed), shape);
 
 describe('Sum, Mean and ClipByValue gradients on faster kernels', () => {
   beforeAll(async () => {
-    await prepareBackend('wasm');
+    await prepareBackend('wasm', { threads: TEST_THREADS });
   });
 
   it('are registered by prepareBackend, and registering again replaces nothing', () => {

@@ -9,12 +9,13 @@ import { signViaSaturation } from './kernels/Sign.js';
 import { mergeAxes } from './kernels/Tile.js';
 import type { WasmBackendLike } from './kernels/wasm-ops.js';
 import { cpuReferenceVsWasm, cpuVsWasm, runOn, seeded } from './test-support/parity.js';
+import { TEST_THREADS } from './test-support/threads.js';
 
 type Pad = 'same' | 'valid' | number | backend_util.ExplicitPadding;
 type Pair = [number, number];
 
 beforeAll(async () => {
-  const prepared = await prepareBackend('wasm');
+  const prepared = await prepareBackend('wasm', { threads: TEST_THREADS });
   expect(prepared.kernelsPatched).toEqual(expect.arrayContaining([
     'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'UnsortedSegmentSum',
     'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'BatchMatMul',

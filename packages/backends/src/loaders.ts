@@ -4,7 +4,7 @@ import { isModuleNotFound, type ModuleImporter } from './importer.js';
 import {
   registerWasmTrainingKernels, syncDeltaUpdateKernels, wasmKernelsServedByUs, type WasmTrainingKernelOptions,
 } from './kernels/register.js';
-import { heapMemoryOf, isSharedHeap, loadSimdKernels } from './kernels/simd/module.js';
+import { heapMemoryOf, isSharedHeap, loadSimdKernels, releaseSimdKernels } from './kernels/simd/module.js';
 import { INSTALL } from './names.js';
 import { installWebGpu } from './webgpu.js';
 import {
@@ -88,6 +88,7 @@ function forgetOtherThreads(pkg: WasmPackage, threads: number): void {
   const running = internals.registry['wasm'];
   const registration = internals.registryFactory['wasm'];
   if (running === undefined || registration === undefined || threadsOf(pkg, running) === threads) return;
+  releaseSimdKernels(running);
   removeBackend('wasm');
   registerBackend('wasm', registration.factory as never, registration.priority);
 }
@@ -110,7 +111,7 @@ export async function loadWasm(ctx: LoaderContext): Promise<LoadedBackend> {
   releaseWorkersOnExit(backend);
   const simd = await env().getAsync('WASM_HAS_SIMD_SUPPORT');
   // Our SIMD kernels run on the backend's heap; where they cannot load, the XNNPACK paths serve.
-  const ours = ctx.wasmKernels === false ? undefined : await loadSimdKernels(backend);
+  const ours = ctx.wasmKernels === false ? undefined : await loadSimdKernels(backend, { threads: running });
   const oursText = ours === undefined ? '' : `, advtrain SIMD kernels ${ours.loaded ? 'on' : `off: ${ours.reason}`}`;
   // The fused δ-update kernels can be registered only now that the module is (or is not) loaded.
   if (ours !== undefined) syncDeltaUpdateKernels();

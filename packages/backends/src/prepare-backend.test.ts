@@ -4,6 +4,7 @@ import {
   BACKEND_NAMES, findSwiftShaderIcd, isBackendError, prepareBackend, registerWasmTrainingKernels,
   unregisterWasmTrainingKernels, WASM_TRAINING_KERNELS, type ModuleImporter,
 } from './index.js';
+import { TEST_THREADS } from './test-support/threads.js';
 
 /** Simulates an app that did not install `missing` packages. */
 function importerWithout(missing: (specifier: string) => boolean): ModuleImporter {
@@ -82,7 +83,7 @@ describe('prepareBackend', () => {
   });
 
   it('keeps a wasm kernel selectable and restores the originals', async () => {
-    await prepareBackend('wasm');
+    await prepareBackend('wasm', { threads: TEST_THREADS });
     const ours = tf.getKernel('Conv2DBackpropInput', 'wasm');
     expect(registerWasmTrainingKernels({ conv2dBackpropInput: 'native' })).not.toContain('Conv2DBackpropInput');
     expect(tf.getKernel('Conv2DBackpropInput', 'wasm')).not.toBe(ours);

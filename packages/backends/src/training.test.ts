@@ -4,9 +4,10 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { prepareBackend } from './index.js';
 import { expectClose, runOn, seeded } from './test-support/parity.js';
+import { TEST_THREADS } from './test-support/threads.js';
 
 beforeAll(async () => {
-  await prepareBackend('wasm');
+  await prepareBackend('wasm', { threads: TEST_THREADS });
 });
 
 function convNet(): tfl.Sequential {

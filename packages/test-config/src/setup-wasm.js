@@ -1,3 +1,4 @@
 import { useBackend } from './common.js';
 
-await useBackend('wasm');
+// 'wasm' runs one thread per test process, 'wasm-threads' two (see index.js).
+await useBackend('wasm', { threads: Number(process.env.ADVTRAIN_TEST_WASM_THREADS ?? 1) });

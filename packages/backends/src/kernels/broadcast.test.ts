@@ -4,9 +4,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { prepareBackend } from '../index.js';
 import { broadcastBinarySimd, planBroadcast } from './simd/broadcast.js';
 import { runOn, seeded } from '../test-support/parity.js';
+import { TEST_THREADS } from '../test-support/threads.js';
 
 beforeAll(async () => {
-  const prepared = await prepareBackend('wasm');
+  const prepared = await prepareBackend('wasm', { threads: TEST_THREADS });
   expect(prepared.kernelsPatched).toEqual(expect.arrayContaining(['Add', 'Sub', 'Multiply']));
 });
 

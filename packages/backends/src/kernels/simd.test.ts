@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { TensorInfo } from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -7,16 +8,18 @@ import { simdKernelsOf } from './simd/module.js';
 import { conv2dFilterGradSimd } from './simd/conv2d-filter-grad.js';
 import { conv2dInputGradSimd } from './simd/conv2d-input-grad.js';
 import { matMulTransposeASimd } from './simd/mat-mul-transpose-a.js';
+import { splitRange } from './simd/pool.js';
 import type { WasmBackendLike } from './wasm-ops.js';
 // @ts-expect-error: a plain .mjs build script without types.
 import { compile, OUTPUT, render } from '../../scripts/build-wasm.mjs';
+import { TEST_THREADS } from '../test-support/threads.js';
 
 type Shape = [number, number, number, number];
 interface Geometry { x: Shape; k: [number, number]; cout: number; strides: [number, number]; pad: 'same' | 'valid' }
 
 let prepared: Awaited<ReturnType<typeof prepareBackend>>;
 beforeAll(async () => {
-  prepared = await prepareBackend('wasm');
+  prepared = await prepareBackend('wasm', { threads: TEST_THREADS });
 });
 
 describe('the WebAssembly SIMD module', () => {
@@ -117,4 +120,61 @@ describe('which matMuls the SIMD kernel takes', () => {
       tf.dispose([ta, tb]);
     });
   }
+});
+
+describe('the SIMD kernels split over threads', () => {
+  const det = (shape: number[], seed: number): tf.Tensor => {
+    const v = new Float32Array(shape.reduce((p, d) => p * d, 1));
+    let s = seed >>> 0;
+    for (let i = 0; i < v.length; i++) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; v[i] = (s / 2 ** 32) * 2 - 1; }
+    return tf.tensor(v, shape);
+  };
+  /** Runs `compute` with the threads the project gives the module and with one; returns both results. */
+  async function bothWays(compute: (backend: WasmBackendLike) => TensorInfo[]): Promise<[Float32Array[], Float32Array[]]> {
+    await tf.setBackend('wasm');
+    const backend = tf.engine().backend as unknown as WasmBackendLike & { read(dataId: object): Promise<unknown> };
+    const simd = simdKernelsOf(backend)!;
+    expect(simd.threads).toBe(TEST_THREADS);
+    const read = async (infos: TensorInfo[]): Promise<Float32Array[]> => {
+      const out = await Promise.all(infos.map(async (i) => (await backend.read(i.dataId)) as Float32Array));
+      for (const i of infos) backend.disposeData(i.dataId);
+      return out;
+    };
+    const split = await read(compute(backend));
+    simd.threads = 1;
+    try {
+      return [split, await read(compute(backend))];
+    } finally {
+      simd.threads = TEST_THREADS;
+    }
+  }
+
+  it('gives dW and dx bit for bit as one thread does (the MNIST CNN\'s second conv, batch 64)', async () => {
+    const info = tf.backend_util.computeConv2DInfo([64, 14, 14, 16], [4, 4, 16, 32], 2, 1, 'same');
+    const [x, dy, w] = [det([64, 14, 14, 16], 1), det(info.outShape, 2), det([4, 4, 16, 32], 3)];
+    const [split, single] = await bothWays((backend) => [conv2dFilterGradSimd(backend, x, dy, info)!, conv2dInputGradSimd(backend, dy, w, info)!]);
+    expect(split).toEqual(single);
+    expect(single[0]!.some((v) => v !== 0)).toBe(true);
+    tf.dispose([x, dy, w]);
+  });
+
+  it('gives Aᵀ·B bit for bit as one thread does, and an odd C_in splits on channel pairs', async () => {
+    const [a, b] = [det([256, 515], 4), det([256, 64], 5)];
+    const odd = tf.backend_util.computeConv2DInfo([33, 20, 20, 3], [3, 3, 3, 16], 1, 1, 'same');
+    const [x, dy] = [det([33, 20, 20, 3], 6), det(odd.outShape, 7)];
+    const [split, single] = await bothWays((backend) => [matMulTransposeASimd(backend, a, b)!, conv2dFilterGradSimd(backend, x, dy, odd)!]);
+    expect(split).toEqual(single);
+    tf.dispose([a, b, x, dy]);
+  });
+});
+
+describe('splitRange', () => {
+  it('cuts [0, units) into near-equal contiguous runs, multiples of the step but the last', () => {
+    expect(splitRange(10, 2)).toEqual([[0, 5], [5, 10]]);
+    expect(splitRange(10, 3)).toEqual([[0, 3], [3, 6], [6, 10]]);
+    expect(splitRange(7, 2, 2)).toEqual([[0, 4], [4, 7]]);
+    expect(splitRange(3, 8)).toEqual([[0, 1], [1, 2], [2, 3]]);
+    expect(splitRange(1, 4, 2)).toEqual([[0, 1]]);
+    expect(splitRange(0, 2)).toEqual([]);
+  });
 });

@@ -1,6 +1,7 @@
 import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
 import { release, type WasmBackendLike } from '../wasm-ops.js';
 import { simdKernelsOf } from './module.js';
+import { splitRange, workersFor } from './pool.js';
 
 /**
  * dx by the SIMD module's scatter form: every dy position adds W·dy into a zero-padded dx (one spare
@@ -29,10 +30,17 @@ export function conv2dInputGradSimd(
   const padded = simd.allocate([n + 1, hp, wp, ci]);
   const paddedSize = (n + 1) * hp * wp * ci;
   new Float32Array(simd.memory.buffer, simd.offsetOf(padded), paddedSize).fill(0);
-  simd.exports.conv2dInputGradScatter(simd.offsetOf(dy), simd.offsetOf(wt), simd.offsetOf(padded),
-    n, hp, wp, ci, oh, ow, co, kh, gw, span, sh, sw);
+  // Images are independent: each thread scatters a run of them (whole pairs, so only the last run may
+  // spill into the spare image).
+  const images = splitRange(n, workersFor(simd.threads, n * oh * ow * kh * kw * ci * co), 2);
+  const [pdy, pwt, pp] = [simd.offsetOf(dy), simd.offsetOf(wt), simd.offsetOf(padded)];
+  const [dyImage, paddedImage] = [4 * oh * ow * co, 4 * hp * wp * ci];
+  simd.parallel('conv2dInputGradScatter', images.map(([i0, i1]) =>
+    [pdy + i0 * dyImage, pwt, pp + i0 * paddedImage, i1 - i0, hp, wp, ci, oh, ow, co, kh, gw, span, sh, sw]));
   const dx = simd.allocate([n, h, w, ci]);
-  simd.exports.cropImages(simd.offsetOf(padded), simd.offsetOf(dx), n, hp, wp, h, w, ci, padInfo.top, padInfo.left);
+  const pdx = simd.offsetOf(dx);
+  simd.parallel('cropImages', images.map(([i0, i1]) =>
+    [pp + i0 * paddedImage, pdx + i0 * 4 * h * w * ci, i1 - i0, hp, wp, h, w, ci, padInfo.top, padInfo.left]));
   release(backend, wt, padded);
   return dx;
 }

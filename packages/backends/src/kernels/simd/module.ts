@@ -1,11 +1,13 @@
 import type { DataId, TensorInfo } from '@tensorflow/tfjs-core';
 import type { WasmBackendLike } from '../wasm-ops.js';
 import { SIMD_MODULE_WASM, SIMD_MODULE_WASM_SHARED } from './module.wasm.js';
+import { startSimdPool, type SimdPool } from './pool.js';
 
 /** The functions of assembly/index.ts; pointers are byte offsets into tfjs-backend-wasm's heap. */
 export interface SimdExports {
   conv2dFilterGrad(x: number, dy: number, dw: number, n: number, h: number, w: number, ci: number,
-    oh: number, ow: number, co: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number): void;
+    oh: number, ow: number, co: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number,
+    u0: number, u1: number): void;
   transposeFilter(w: number, wt: number, taps: number, ci: number, co: number, span: number): void;
   conv2dInputGradScatter(dy: number, wt: number, padded: number, n: number, hp: number, wp: number, ci: number,
     oh: number, ow: number, co: number, kh: number, gw: number, span: number, sh: number, sw: number): void;
@@ -41,6 +43,10 @@ export interface SimdKernels {
   allocate(shape: number[]): TensorInfo;
   /** Byte offset of a tensor's data in the heap. */
   offsetOf(info: TensorInfo): number;
+  /** Threads a kernel may split its work over: this one and the module's workers. */
+  threads: number;
+  /** Calls `fn` once per argument list, in parallel on the threads (at most `threads` lists), and returns when all are done. */
+  parallel<K extends keyof SimdExports>(fn: K, argLists: Array<Parameters<SimdExports[K]>>): void;
 }
 
 /** Whether our WebAssembly SIMD module serves a wasm backend, and why not (see {@link simdStatusOf}). */
@@ -59,6 +65,7 @@ export function isSharedHeap(memory: WebAssembly.Memory): boolean {
 }
 
 const bound = new WeakMap<object, SimdKernels>();
+const pools = new WeakMap<object, SimdPool>();
 const statuses = new WeakMap<object, SimdStatus>();
 let enabled = true;
 
@@ -79,7 +86,7 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
  * and writes tensors in place: the build that imports a shared memory on the threaded tfjs build, the
  * unshared one otherwise. Resolves to why not where it cannot (no SIMD in this engine). Idempotent.
  */
-export async function loadSimdKernels(backend: object): Promise<SimdStatus> {
+export async function loadSimdKernels(backend: object, options: { threads?: number } = {}): Promise<SimdStatus> {
   const known = statuses.get(backend);
   if (known !== undefined) return known;
   const internals = backend as WasmBackendInternals;
@@ -91,13 +98,27 @@ export async function loadSimdKernels(backend: object): Promise<SimdStatus> {
     try {
       const module = await WebAssembly.compile(decode(isSharedHeap(memory) ? SIMD_MODULE_WASM_SHARED : SIMD_MODULE_WASM));
       const instance = await WebAssembly.instantiate(module, { env: { memory } });
+      const exports = instance.exports as unknown as SimdExports;
+      const names = Object.keys(exports).filter((k) => typeof (exports as unknown as Record<string, unknown>)[k] === 'function');
+      const threads = isSharedHeap(memory) ? options.threads ?? 1 : 1;
+      const pool = threads > 1 ? await startSimdPool(module, memory, threads, names) : undefined;
+      if (pool !== undefined) pools.set(backend, pool);
+      const call = ({ fn, args }: { fn: string; args: number[] }): void => {
+        (exports as unknown as Record<string, (...a: number[]) => void>)[fn]!(...args);
+      };
       const dataIdMap = internals.dataIdMap;
       const makeOutput = internals.makeOutput.bind(internals);
       bound.set(backend, {
-        exports: instance.exports as unknown as SimdExports,
+        exports,
         memory,
         allocate: (shape) => makeOutput(shape, 'float32'),
         offsetOf: (info) => dataIdMap.get(info.dataId)!.memoryOffset,
+        threads,
+        parallel: (fn, argLists) => {
+          const calls = argLists.map((args) => ({ fn, args: args as number[] }));
+          if (pool === undefined || calls.length === 1) calls.forEach(call);
+          else pool.run(calls, call);
+        },
       });
       status = { loaded: true };
     } catch (error) {
@@ -106,6 +127,14 @@ export async function loadSimdKernels(backend: object): Promise<SimdStatus> {
   }
   statuses.set(backend, status);
   return status;
+}
+
+/** Stops the module's worker threads on `backend` (before the backend is removed). */
+export function releaseSimdKernels(backend: object): void {
+  pools.get(backend)?.terminate();
+  pools.delete(backend);
+  bound.delete(backend);
+  statuses.delete(backend);
 }
 
 /** The SIMD kernels bound to `backend`, if `loadSimdKernels` succeeded on it and they are enabled. */
