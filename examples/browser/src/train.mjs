@@ -30,24 +30,28 @@ export function importModule(specifier) {
 }
 
 let wasmConfigured = false;
-/**
- * Points tfjs-backend-wasm at dist/wasm/ and keeps it single-threaded. Its threaded build starts
- * pthread workers from `wasmFactoryThreadedSimd.toString()`, which no longer stands alone once a
- * bundler has rewritten the module (the workers throw "ReferenceError: e is not defined" and the
- * backend never initialises), so threads stay off even though the page is cross-origin isolated.
- */
+/** Points tfjs-backend-wasm at dist/wasm/, where the build copies its binaries. */
 export function configureWasm() {
   if (wasmConfigured) return;
   wasmConfigured = true;
   setWasmPaths(new URL('./wasm/', document.baseURI).href);
-  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+}
+
+/**
+ * prepareBackend's options per backend. The page is cross-origin isolated, so wasm runs one thread per
+ * core; its workers load the threaded build's script, which the build copies next to the binaries.
+ */
+function optionsFor(name) {
+  const common = { importModule, allowSoftwareGpu: true };
+  if (name !== 'wasm') return common;
+  return { importModule, wasmThreadsScript: new URL('./wasm/tfjs-backend-wasm-threaded-simd.js', document.baseURI).href };
 }
 
 const prepared = new Map();
 /** prepareBackend once per backend (it registers gradients and wasm kernels), tf.setBackend after. */
 export async function activate(name) {
   if (!prepared.has(name)) {
-    prepared.set(name, prepareBackend(name, { importModule, allowSoftwareGpu: true }).catch((error) => {
+    prepared.set(name, prepareBackend(name, optionsFor(name)).catch((error) => {
       prepared.delete(name);
       throw error;
     }));

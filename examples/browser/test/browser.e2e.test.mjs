@@ -23,6 +23,7 @@ describe.skipIf(!hasChromium)('examples/browser in headless chromium', () => {
   let chromium;
   let page;
   const pageErrors = [];
+  const wasmDevices = [];
 
   beforeAll(async () => {
     if (!existsSync(join(DIST, 'index.html')) || !existsSync(join(DIST, 'mnist-subset.bin'))) {
@@ -52,6 +53,7 @@ describe.skipIf(!hasChromium)('examples/browser in headless chromium', () => {
     const seconds = (Date.now() - started) / 1000;
     const line = (r) => `${r.backend.padEnd(6)} ${r.device} | losses ${r.losses.map((l) => l.toFixed(4)).join(' ')} | median ${median(r.stepMs).toFixed(0)} ms/step${r.error ? ` | ERROR ${r.error}` : ''}`;
     console.log(`[${strategy} on ${gpu} + wasm, ${seconds.toFixed(1)} s]\n  ${line(results[gpu])}\n  ${line(results.wasm)}`);
+    wasmDevices.push(results.wasm.device);
     return results;
   }
 
@@ -92,6 +94,13 @@ describe.skipIf(!hasChromium)('examples/browser in headless chromium', () => {
     }
     console.log(`WebGPU adapter: ${adapter}`);
     checkNumbers(await trainOn('webgpu', 'fgsm'), 'webgpu', 'fgsm');
+  });
+
+  it('ran wasm on the threaded build, one thread per core (the page is cross-origin isolated)', async () => {
+    const { cores, crossOriginIsolated } = await page.evaluate(() => window.__advtrain.capabilities);
+    expect(crossOriginIsolated).toBe(true);
+    expect(wasmDevices.length).toBeGreaterThan(0);
+    for (const device of wasmDevices) expect(device).toContain(cores > 1 ? `${cores} threads` : '1 thread');
   });
 
   it('raised no page errors', () => {

@@ -29,6 +29,8 @@ export interface LoaderContext {
   swiftShader: boolean;
   /** 'wasm': the threads asked for, or undefined for one per core where the runtime allows. */
   threads?: number;
+  /** 'wasm' in browsers: where the app serves tfjs-backend-wasm-threaded-simd.js. */
+  wasmThreadsScript?: string | URL;
 }
 
 /** Imports a backend package; a missing package becomes a BackendError quoting `install`. */
@@ -76,7 +78,7 @@ function threadsOf(pkg: WasmPackage, backend: object): number {
 /** The threads to start: the option, else one per core where this runtime can run threads. */
 async function planThreads(ctx: LoaderContext): Promise<{ threads: number; note: string }> {
   const requested = ctx.threads ?? await availableCores();
-  const why = requested > 1 ? whyNoThreads() : undefined;
+  const why = requested > 1 ? whyNoThreads(ctx.wasmThreadsScript) : undefined;
   if (why === undefined) return { threads: requested, note: '' };
   if (ctx.threads !== undefined) throw threadsUnavailable(requested, why);
   return { threads: 1, note: ` (${why})` };
@@ -99,7 +101,7 @@ export async function loadWasm(ctx: LoaderContext): Promise<LoadedBackend> {
   if (ctx.wasmKernels !== false) registerWasmTrainingKernels(ctx.wasmKernels);
   const { threads, note } = await planThreads(ctx);
   forgetOtherThreads(wasmPackage, threads);
-  const restore = await installThreadedBuild(wasmPackage, threads);
+  const restore = await installThreadedBuild(wasmPackage, threads, ctx.wasmThreadsScript);
   try {
     await activate(ctx, 'wasm', pkg);
   } finally {

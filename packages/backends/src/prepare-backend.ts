@@ -9,7 +9,7 @@ import {
   hasWebGlHost, loadCpu, loadTensorflow, loadWasm, loadWebGl, loadWebGpu,
   type LoadedBackend, type LoaderContext,
 } from './loaders.js';
-import { checkThreadsOption } from './wasm-threads.js';
+import { checkThreadsOption, checkThreadsScriptOption } from './wasm-threads.js';
 import { BACKEND_NAMES, DEFAULT_BACKEND, INSTALL, isBackendName, type BackendName } from './names.js';
 
 /** Options of {@link prepareBackend}; every one is optional. */
@@ -33,6 +33,12 @@ export interface PrepareBackendOptions {
    * the single-threaded build. Changing it re-creates an initialised wasm backend (its tensors are lost).
    */
   threads?: number;
+  /**
+   * 'wasm' in browsers: the URL where the app serves `@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js`
+   * (copy it next to the .wasm files). The threaded build's workers load it; without it a page runs one thread.
+   * Node finds the file itself.
+   */
+  wasmThreadsScript?: string | URL;
   /** How packages are loaded; tests inject one to simulate missing packages. */
   importModule?: ModuleImporter;
 }
@@ -57,7 +63,7 @@ export interface PreparedBackend {
   threads?: number;
 }
 
-const OPTION_KEYS = ['gradients', 'wasmKernels', 'swiftShader', 'allowSoftwareGpu', 'threads', 'importModule'];
+const OPTION_KEYS = ['gradients', 'wasmKernels', 'swiftShader', 'allowSoftwareGpu', 'threads', 'wasmThreadsScript', 'importModule'];
 const quoted = BACKEND_NAMES.map((n) => `'${n}'`).join(', ');
 
 function check(name: unknown, options: object): asserts name is BackendName {
@@ -70,8 +76,9 @@ function check(name: unknown, options: object): asserts name is BackendName {
       throw new TypeError(`@advtrain/backends: unknown option "${key}"; valid options are ${OPTION_KEYS.join(', ')}.`);
     }
   }
-  const { threads } = options as PrepareBackendOptions;
+  const { threads, wasmThreadsScript } = options as PrepareBackendOptions;
   checkThreadsOption(threads);
+  checkThreadsScriptOption(wasmThreadsScript);
   if (threads !== undefined && name !== 'wasm') {
     throw new TypeError(`@advtrain/backends: option "threads" sets the wasm backend's threads; backend "${name}" takes none (received threads: ${threads}).`);
   }
@@ -125,6 +132,7 @@ export async function prepareBackend(name: BackendName = DEFAULT_BACKEND, option
     wasmKernels: options.wasmKernels ?? {},
     swiftShader: options.swiftShader ?? true,
     ...(options.threads === undefined ? {} : { threads: options.threads }),
+    ...(options.wasmThreadsScript === undefined ? {} : { wasmThreadsScript: options.wasmThreadsScript }),
   };
   let loaded: LoadedBackend;
   switch (name) {

@@ -35,15 +35,43 @@ export function checkThreadsOption(threads: unknown): void {
   }
 }
 
+/** Throws the option error for a `wasmThreadsScript` that is not a URL. */
+export function checkThreadsScriptOption(script: unknown): void {
+  if (script === undefined || typeof script === 'string' || script instanceof URL) return;
+  throw new TypeError('@advtrain/backends: option "wasmThreadsScript" must be the URL (a string or URL) of ' +
+    `tfjs-backend-wasm-threaded-simd.js as the app serves it (received ${JSON.stringify(script) ?? String(script)}).`);
+}
+
 /** Why this runtime cannot run tfjs-backend-wasm's threaded build, or undefined where it can. */
-export function whyNoThreads(): string | undefined {
+export function whyNoThreads(script: string | URL | undefined): string | undefined {
   const g = globalThis as { crossOriginIsolated?: boolean; SharedArrayBuffer?: unknown };
   if (typeof g.SharedArrayBuffer !== 'function' || g.crossOriginIsolated === false) {
     return 'SharedArrayBuffer is unavailable: serve the page cross-origin isolated ' +
       '(Cross-Origin-Opener-Policy: same-origin, Cross-Origin-Embedder-Policy: require-corp)';
   }
   if (!WebAssembly.validate(THREADS_PROBE)) return 'this engine has no WebAssembly threads';
+  if (!isNode() && script === undefined) {
+    return 'a browser needs the wasmThreadsScript option (the URL where the app serves ' +
+      '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js)';
+  }
   return undefined;
+}
+
+/**
+ * tfjs-backend-wasm builds its pthread worker from a Blob that loads the emscripten factory from
+ * `factory.toString()`, which a bundler breaks and Node cannot load. Our worker script is the same
+ * with a prelude that makes the worker load the factory from `factoryUrl` instead.
+ */
+export function workerScript(contents: string, factoryUrl: string): string {
+  return `URL.createObjectURL = () => ${JSON.stringify(factoryUrl)};\nURL.revokeObjectURL = () => {};\n${contents}`;
+}
+
+/** Hands `script` out instead of tfjs's worker Blob (recognised by its type and size) until the restore. */
+export function serveWorkerScript(blobSize: number, script: string): RestoreHook {
+  const createObjectURL = URL.createObjectURL;
+  URL.createObjectURL = (blob: Blob) => (blob instanceof Blob && blob.type === 'application/javascript' && blob.size === blobSize
+    ? script : createObjectURL(blob));
+  return () => { URL.createObjectURL = createObjectURL; };
 }
 
 /**
@@ -51,7 +79,7 @@ export function whyNoThreads(): string | undefined {
  * threads, or the single-threaded one for 1. tfjs-backend-wasm caps its pool at half the logical cores
  * it sees while the module starts, so the cores are reported as at least 2 × threads until the restore.
  */
-export async function installThreadedBuild(pkg: WasmPackage, threads: number): Promise<RestoreHook> {
+export async function installThreadedBuild(pkg: WasmPackage, threads: number, script?: string | URL): Promise<RestoreHook> {
   if (threads === 1) {
     env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     return () => {};
@@ -62,10 +90,19 @@ export async function installThreadedBuild(pkg: WasmPackage, threads: number): P
     const { installNodeWorkers } = await import('./wasm-threads-node.js');
     return installNodeWorkers(2 * threads);
   }
+  const worker = await import('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js');
+  // A bundler may hand the CommonJS module over as a default export.
+  const wasmWorkerContents = worker.wasmWorkerContents ?? (worker as { default?: { wasmWorkerContents: string } }).default!.wasmWorkerContents;
+  const contents = wasmWorkerContents.replace(/\n/g, '\\n'); // the escaping tfjs applies before making its Blob
+  const factory = new URL(String(script), globalThis.location?.href).href;
+  const url = URL.createObjectURL(new Blob([workerScript(contents, factory)], { type: 'text/javascript' }));
+  const restoreUrl = serveWorkerScript(new Blob([contents]).size, url);
   const nav = (globalThis as { navigator?: object }).navigator;
-  if (nav === undefined) return () => {};
-  Object.defineProperty(nav, 'hardwareConcurrency', { value: 2 * threads, configurable: true });
-  return () => { delete (nav as { hardwareConcurrency?: number }).hardwareConcurrency; };
+  if (nav !== undefined) Object.defineProperty(nav, 'hardwareConcurrency', { value: 2 * threads, configurable: true });
+  return () => {
+    restoreUrl();
+    if (nav !== undefined) delete (nav as { hardwareConcurrency?: number }).hardwareConcurrency;
+  };
 }
 
 /** tfjs-backend-wasm internals that hold the pthreads (emscripten's PThread). */
