@@ -1,19 +1,12 @@
 #!/usr/bin/env node
-// What tfjs-backend-wasm's threaded SIMD build gives in Node: prints figures, changes nothing in advtrain.
+// The wasm backend's kernels with one and with two threads: prints figures, changes nothing.
 //
 //   node bench/wasm-threads.mjs [--rounds 4] [--reps 20]
 //
-// Each round runs four configurations in child processes, one after the other: the backend as
-// prepareBackend('wasm') sets it up (single-threaded, advtrain's SIMD kernels on), the same without those
-// kernels (XNNPACK paths only), and the threaded build with 1 and with 2 threads. Each times a 512³ matMul and
-// the forward + backward of two strided convolutions on a [100, 28, 28, 1] batch (the MNIST CNN's conv layers),
-// median of --reps after 3 warm-ups, and checks its outputs against the XNNPACK-only run.
-//
-// tfjs-backend-wasm 4.22 refuses threads in Node (the WASM_HAS_MULTITHREAD_SUPPORT flag returns false under
-// Node) and builds its pthread worker from Blob URLs, which Node's Worker cannot load. The threaded mode below
-// writes the worker script to a file and points the backend at it, and reports at least 2 × N cores while the
-// module starts, because the backend caps its pool at half the logical cores. advtrain's own SIMD kernels need
-// the backend's memory to be their own unshared memory, so the threaded build runs without them.
+// Each round runs four configurations in child processes, one after the other: prepareBackend('wasm') with
+// 1 and 2 threads, each with advtrain's SIMD kernels on and off (XNNPACK paths only). Each times a 512³ matMul
+// and the forward + backward of two strided convolutions on a [100, 28, 28, 1] batch (the MNIST CNN's conv
+// layers), median of --reps after 3 warm-ups, and checks its outputs against the single-threaded XNNPACK run.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -30,7 +23,7 @@ const backendsDir = fileURLToPath(new URL('../packages/backends/', import.meta.u
 const require = createRequire(backendsDir);
 
 if (!flags.mode) {
-  const modes = ['advtrain', 'xnnpack', 'threads-1', 'threads-2'];
+  const modes = ['advtrain-1', 'advtrain-2', 'xnnpack-1', 'xnnpack-2'];
   const dir = mkdtempSync(join(tmpdir(), 'advtrain-wasm-threads-'));
   const ref = join(dir, 'reference.json');
   const self = fileURLToPath(import.meta.url);
@@ -38,7 +31,7 @@ if (!flags.mode) {
     const r = spawnSync(process.execPath, [self, '--mode', mode, '--reps', flags.reps, ...extra], { encoding: 'utf8', timeout: 300_000 });
     process.stdout.write(r.stdout + (r.status === 0 ? '' : `${mode}: exit ${r.status} ${r.stderr}`));
   };
-  run('xnnpack', ['--dump', ref]);
+  run('xnnpack-1', ['--dump', ref]);
   for (let round = 1; round <= Number(flags.rounds); round++) {
     console.log(`round ${round}, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
     for (const mode of modes) run(mode, ['--ref', ref]);
@@ -48,34 +41,9 @@ if (!flags.mode) {
 }
 
 const tf = require('@tensorflow/tfjs-core');
-const wasmPkg = require('@tensorflow/tfjs-backend-wasm');
-
-/** Lets the next setBackend('wasm') load the threaded build with `threads` threads; returns its clean-up. */
-function enableThreads(threads) {
-  const pkg = require.resolve('@tensorflow/tfjs-backend-wasm/package.json').replace(/package\.json$/, '');
-  const factory = join(pkg, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.js');
-  const { wasmWorkerContents } = require(join(pkg, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.worker.js'));
-  const contents = wasmWorkerContents.replace(/\n/g, '\\n'); // the escaping tfjs applies before making its Blob
-  const dir = mkdtempSync(join(tmpdir(), 'tfjs-wasm-worker-'));
-  const worker = join(dir, 'worker.cjs');
-  // In the worker, the main script (posted as a Blob) is loaded from the untranspiled emscripten factory file.
-  writeFileSync(worker, `URL.createObjectURL = () => ${JSON.stringify(factory)}; URL.revokeObjectURL = () => {};\n${contents}`);
-  const createObjectURL = URL.createObjectURL;
-  URL.createObjectURL = (blob) => (blob instanceof Blob && blob.type === 'application/javascript' && blob.size === Buffer.byteLength(contents)
-    ? worker : createObjectURL(blob));
-  const os = require('node:os');
-  const cpus = os.cpus;
-  os.cpus = () => { const c = cpus(); while (c.length < 2 * threads) c.push(c[0]); return c; };
-  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
-  wasmPkg.setThreadsCount(threads);
-  return { started: () => { os.cpus = cpus; }, cleanup: () => { URL.createObjectURL = createObjectURL; rmSync(dir, { recursive: true, force: true }); } };
-}
-
-const threads = flags.mode.startsWith('threads-') ? Number(flags.mode.slice(8)) : 0;
-const hooks = threads ? enableThreads(threads) : { started() {}, cleanup() {} };
+const [kernels, threads] = flags.mode.split('-');
 const { prepareBackend } = await import(join(backendsDir, 'dist/index.js'));
-const { device } = await prepareBackend('wasm', flags.mode === 'advtrain' ? {} : { wasmKernels: { simd: false } });
-hooks.started();
+const { device } = await prepareBackend('wasm', { threads: Number(threads), ...(kernels === 'xnnpack' ? { wasmKernels: { simd: false } } : {}) });
 
 const det = (shape, seed) => {
   const v = new Float32Array(shape.reduce((a, b) => a * b, 1));
@@ -108,8 +76,5 @@ for (const [name, fn] of Object.entries(cases)) {
   for (let i = 0; i < Number(flags.reps); i++) { const t0 = performance.now(); await once(); ms.push(performance.now() - t0); }
   timings.push(`${name} ${ms.sort((p, q) => p - q)[ms.length >> 1].toFixed(1)} ms`);
 }
-const count = threads ? wasmPkg.getThreadsCount() : 1;
-const label = flags.mode === 'xnnpack' ? 'advtrain SIMD kernels not used (wasmKernels.simd false)' : device;
-console.log(`  ${flags.mode.padEnd(9)} (${count} thread${count > 1 ? 's' : ''}; ${label}): ${timings.join(', ')}${diffs.length ? `; max |Δ| vs XNNPACK-only: ${diffs.join(', ')}` : ''}`);
-if (threads) tf.removeBackend('wasm'); // terminates the pthreads, which would keep Node alive
-hooks.cleanup();
+const label = `${device.match(/\d+ threads?/)[0]}, ${kernels === 'xnnpack' ? 'XNNPACK paths only' : 'advtrain SIMD kernels'}`;
+console.log(`  ${flags.mode.padEnd(10)} ${label}: ${timings.join(', ')}${diffs.length ? `; max |Δ| vs one thread, XNNPACK only: ${diffs.join(', ')}` : ''}`);

@@ -12,10 +12,10 @@ async function workload(): Promise<Float32Array[]> {
     for (let i = 0; i < v.length; i++) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; v[i] = (s / 2 ** 32) * 2 - 1; }
     return tf.tensor(v, shape);
   };
-  const [x, w1, w2, w3] = [det([8, 28, 28, 1], 1), det([4, 4, 1, 16], 2), det([4, 4, 16, 32], 3), det([7 * 7 * 32, 12], 4)];
+  const [x, w1, w2, w3] = [det([64, 28, 28, 1], 1), det([4, 4, 1, 16], 2), det([4, 4, 16, 32], 3), det([7 * 7 * 32, 16], 4)];
   const grads = tf.grads((xs: tf.Tensor, k1: tf.Tensor, k2: tf.Tensor, d: tf.Tensor) => {
     const h = tf.relu(tf.conv2d(tf.relu(tf.conv2d(xs as tf.Tensor4D, k1 as tf.Tensor4D, 2, 'same')), k2 as tf.Tensor4D, 2, 'same'));
-    return tf.sum(tf.square(tf.matMul(tf.reshape(h, [8, -1]), d as tf.Tensor2D)));
+    return tf.sum(tf.square(tf.matMul(tf.reshape(h, [64, -1]), d as tf.Tensor2D)));
   });
   const out = grads([x, w1, w2, w3]);
   const values = await Promise.all(out.map(async (t) => (await t.data()) as Float32Array));
@@ -36,7 +36,7 @@ describe('prepareBackend("wasm", { threads })', () => {
       `@advtrain/backends: option "threads" sets the wasm backend's threads; backend "cpu" takes none (received threads: 2).`);
   });
 
-  it('runs the threaded build on a shared heap with the SIMD kernels, and gives the single-threaded numbers', async () => {
+  it('runs the threaded build on a shared heap with the SIMD kernels, and gives the single-threaded numbers bit for bit', async () => {
     const two = await prepareBackend('wasm', { threads: 2 });
     expect(two.threads).toBe(2);
     expect(two.device).toMatch(/^WebAssembly CPU \(SIMD on, 2 threads, advtrain SIMD kernels on\)$/);
@@ -51,10 +51,8 @@ describe('prepareBackend("wasm", { threads })', () => {
     expect(tf.engine().backend).not.toBe(threadedBackend);
     expect(isSharedHeap(heapMemoryOf(tf.engine().backend)!)).toBe(false);
     const single = await workload();
-    for (let i = 0; i < single.length; i++) {
-      const tol = 1e-5 * Math.max(...single[i]!.map(Math.abs));
-      single[i]!.forEach((v, j) => expect(Math.abs(v - threaded[i]![j]!)).toBeLessThanOrEqual(tol));
-    }
+    // XNNPACK splits outputs, not sums, over its pool, and our kernels split rows of dW and images of dx.
+    expect(threaded).toEqual(single);
   });
 
   it('defaults to one thread per core', async () => {
