@@ -34,13 +34,14 @@ const { smartRegularizer } = await load('@advtrain/smart-regularizer');
 const { buildCnn } = await import(new URL('examples/mnist-robustness/src/model.mjs', repo).href);
 const { buildTextModel } = await import(new URL('examples/spam-text/src/model.mjs', repo).href);
 
-/** Prepares `backend`; on wasm, `options.threads` (default one per core) and `options.backpropInput` pick the setup. */
+/** Prepares `backend`; on wasm, `options.threads` (default one per core), `xnnpackThreads` and `backpropInput` pick the setup. */
 export async function prepare(backend, options = {}) {
   const { prepareBackend } = await load('@advtrain/backends');
   tf.enableProdMode();
   if (backend !== 'wasm') return prepareBackend(backend);
   return prepareBackend(backend, {
     ...(options.threads === undefined ? {} : { threads: options.threads }),
+    ...(options.xnnpackThreads === undefined ? {} : { xnnpackThreads: options.xnnpackThreads }),
     ...(options.backpropInput === undefined ? {} : { wasmKernels: { conv2dBackpropInput: options.backpropInput } }),
   });
 }

@@ -65,8 +65,9 @@ function runSection(run, sweep, threads) {
 function threadsSection(sweep) {
   const counts = sweep.threads;
   const lines = ['### Threads', ''];
-  lines.push(`\`node bench/threads-sweep.mjs\` on ${sweep.cores} cores: ms per minibatch (median over ${sweep.rounds} rounds that alternate the thread counts, each the median of ${sweep.steps} steps), and in parentheses the speed-up over one thread.`, '');
-  lines.push(`| model | strategy | ${counts.map((t) => `${t} thread${t > 1 ? 's' : ''}`).join(' | ')} |`);
+  const label = (c) => { const [t, x = '1'] = String(c).split('/'); return `${t} thread${t === '1' ? '' : 's'}${t === '1' ? '' : `, XNNPACK ${x}`}`; };
+  lines.push(`\`node bench/threads-sweep.mjs\` on ${sweep.cores} cores: ms per minibatch (median over ${sweep.rounds} rounds that alternate the configurations, each the median of ${sweep.steps} steps), and in parentheses the speed-up over one thread. "N threads, XNNPACK X" is \`prepareBackend('wasm', { threads: N, xnnpackThreads: X })\`; the default is one thread per core with XNNPACK on 1.`, '');
+  lines.push(`| model | strategy | ${counts.map(label).join(' | ')} |`);
   lines.push(`|---|---|${counts.map(() => '---|').join('')}`);
   for (const r of sweep.rows) {
     const one = r.ms[counts[0]];

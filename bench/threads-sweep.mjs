@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // How a training step's time changes with the wasm backend's threads. After `pnpm build`:
 //
-//   node bench/threads-sweep.mjs [--threads 1,2] [--models mnist,text] [--strategies clean,pgd-10]
+//   node bench/threads-sweep.mjs [--threads 1,2,2/2] [--models mnist,text] [--strategies clean,pgd-10]
 //                                [--rounds 3] [--steps 20] [--warmup 3]
 //
-// --threads defaults to 1 up to the number of cores. Each round runs one child process per thread count,
+// --threads lists the configurations: N is prepareBackend('wasm', { threads: N }), N/X adds xnnpackThreads: X.
+// It defaults to 1 up to the number of cores, then the same with XNNPACK's pool as large. Each round runs one child process per thread count,
 // one after the other, so that every count sees the same drift of the machine's speed; each child times
 // every model and strategy as `pnpm bench` does (median ms per minibatch, interleaved with a clean step).
 // Prints the median over rounds and writes bench/results/threads-sweep-wasm.json, which
@@ -33,7 +34,8 @@ const cases = flags.models.split(',').flatMap((model) => flags.strategies.split(
 
 if (flags.child !== undefined) {
   const lib = await import('./lib.mjs');
-  const prepared = await lib.prepare('wasm', { threads: Number(flags.child) });
+  const [threads, xnnpackThreads] = flags.child.split('/').map(Number);
+  const prepared = await lib.prepare('wasm', { threads, ...(xnnpackThreads === undefined ? {} : { xnnpackThreads }) });
   const rows = [];
   for (const { model, strategy } of cases) {
     const r = await lib.timeStrategy(model, strategy, { steps: Number(flags.steps), warmup: Number(flags.warmup) });
@@ -43,8 +45,9 @@ if (flags.child !== undefined) {
   process.exit(0);
 }
 
-const counts = (flags.threads ?? Array.from({ length: Math.max(2, availableParallelism()) }, (_, i) => i + 1).join(','))
-  .split(',').map(Number);
+const cores = Math.max(2, availableParallelism());
+const defaults = [...Array.from({ length: cores }, (_, i) => String(i + 1)), ...Array.from({ length: cores - 1 }, (_, i) => `${i + 2}/${i + 2}`)];
+const counts = (flags.threads ?? defaults.join(',')).split(',');
 const self = fileURLToPath(import.meta.url);
 const samples = new Map(); // `${model} ${strategy} ${threads}` → ms per round
 const devices = {};
@@ -68,7 +71,7 @@ const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.le
 const rows = cases.map(({ model, strategy }) => ({
   model, strategy, ms: Object.fromEntries(counts.map((t) => [t, median(samples.get(`${model} ${strategy} ${t}`))])),
 }));
-for (const r of rows) console.log(`${r.model} ${r.strategy}: ${counts.map((t) => `${t} thread${t > 1 ? 's' : ''} ${r.ms[t].toFixed(1)} ms`).join(', ')}`);
+for (const r of rows) console.log(`${r.model} ${r.strategy}: ${counts.map((t) => `${t} ${r.ms[t].toFixed(1)} ms`).join(', ')}`);
 const out = flags.json ?? fileURLToPath(new URL('./results/threads-sweep-wasm.json', import.meta.url));
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify({ cores: availableParallelism(), rounds: Number(flags.rounds), steps: Number(flags.steps), threads: counts, devices, rows }, null, 2)}\n`);

@@ -19,6 +19,7 @@ export interface LoadedBackend {
   software: boolean;
   kernelsPatched: string[];
   threads?: number;
+  xnnpackThreads?: number;
 }
 
 export interface LoaderContext {
@@ -29,6 +30,8 @@ export interface LoaderContext {
   swiftShader: boolean;
   /** 'wasm': the threads asked for, or undefined for one per core where the runtime allows. */
   threads?: number;
+  /** 'wasm': the threads of XNNPACK's own pool (default 1). */
+  xnnpackThreads?: number;
   /** 'wasm' in browsers: where the app serves tfjs-backend-wasm-threaded-simd.js. */
   wasmThreadsScript?: string | URL;
 }
@@ -69,8 +72,11 @@ interface EngineInternals {
   registryFactory: Record<string, { factory: () => unknown; priority: number } | undefined>;
 }
 
-/** The threads of an initialised wasm backend. */
-function threadsOf(pkg: WasmPackage, backend: object): number {
+/** What each wasm backend was started with: its threads and XNNPACK's. */
+const started = new WeakMap<object, string>();
+
+/** XNNPACK's threads on an initialised wasm backend (1 on the single-threaded build). */
+function xnnpackThreadsOf(pkg: WasmPackage, backend: object): number {
   const memory = heapMemoryOf(backend);
   return memory !== undefined && isSharedHeap(memory) ? pkg.getThreadsCount() : 1;
 }
@@ -84,12 +90,12 @@ async function planThreads(ctx: LoaderContext): Promise<{ threads: number; note:
   return { threads: 1, note: ` (${why})` };
 }
 
-/** Drops an initialised wasm backend that runs another number of threads; its tensors go with it. */
-function forgetOtherThreads(pkg: WasmPackage, threads: number): void {
+/** Drops an initialised wasm backend started with other threads; its tensors go with it. */
+function forgetOtherThreads(config: string): void {
   const internals = engine() as unknown as EngineInternals;
   const running = internals.registry['wasm'];
   const registration = internals.registryFactory['wasm'];
-  if (running === undefined || registration === undefined || threadsOf(pkg, running) === threads) return;
+  if (running === undefined || registration === undefined || (started.get(running) ?? '1/1') === config) return;
   releaseSimdKernels(running);
   removeBackend('wasm');
   registerBackend('wasm', registration.factory as never, registration.priority);
@@ -100,27 +106,32 @@ export async function loadWasm(ctx: LoaderContext): Promise<LoadedBackend> {
   const wasmPackage = await importBackendPackage(ctx, pkg, `the package ${pkg}; install it with: ${INSTALL.wasm}`) as WasmPackage;
   if (ctx.wasmKernels !== false) registerWasmTrainingKernels(ctx.wasmKernels);
   const { threads, note } = await planThreads(ctx);
-  forgetOtherThreads(wasmPackage, threads);
-  const restore = await installThreadedBuild(wasmPackage, threads, ctx.wasmThreadsScript);
+  const xnnpack = threads === 1 ? 1 : ctx.xnnpackThreads ?? 1;
+  forgetOtherThreads(`${threads}/${xnnpack}`);
+  const restore = await installThreadedBuild(wasmPackage, threads, xnnpack, ctx.wasmThreadsScript);
   try {
     await activate(ctx, 'wasm', pkg);
   } finally {
     restore();
   }
   const backend = engine().backend;
-  const running = threadsOf(wasmPackage, backend);
-  if (running !== threads) throw threadsUnavailable(threads, `tfjs-backend-wasm started ${running}`);
+  const shared = heapMemoryOf(backend) !== undefined && isSharedHeap(heapMemoryOf(backend)!);
+  if (shared !== threads > 1) throw threadsUnavailable(threads, `tfjs-backend-wasm started its ${shared ? 'threaded' : 'single-threaded'} build`);
+  const runningXnnpack = xnnpackThreadsOf(wasmPackage, backend);
+  if (runningXnnpack !== xnnpack) throw threadsUnavailable(threads, `tfjs-backend-wasm started XNNPACK with ${runningXnnpack} threads, not ${xnnpack}`);
+  started.set(backend, `${threads}/${xnnpack}`);
   releaseWorkersOnExit(backend);
   const simd = await env().getAsync('WASM_HAS_SIMD_SUPPORT');
   // Our SIMD kernels run on the backend's heap; where they cannot load, the XNNPACK paths serve.
-  const ours = ctx.wasmKernels === false ? undefined : await loadSimdKernels(backend, { threads: running });
+  const ours = ctx.wasmKernels === false ? undefined : await loadSimdKernels(backend, { threads });
   const oursText = ours === undefined ? '' : `, advtrain SIMD kernels ${ours.loaded ? 'on' : `off: ${ours.reason}`}`;
   // The fused δ-update kernels can be registered only now that the module is (or is not) loaded.
   if (ours !== undefined) syncDeltaUpdateKernels();
   return {
     backend: 'wasm', packageName: pkg, software: true, kernelsPatched: ours === undefined ? [] : wasmKernelsServedByUs(),
-    threads: running,
-    device: `WebAssembly CPU (SIMD ${simd ? 'on' : 'off'}, ${running} thread${running === 1 ? '' : 's'}${note}${oursText})`,
+    threads, xnnpackThreads: xnnpack,
+    device: `WebAssembly CPU (SIMD ${simd ? 'on' : 'off'}, ${threads} thread${threads === 1 ? '' : 's'}` +
+      `${threads > 1 ? ` (XNNPACK ${xnnpack})` : ''}${note}${oursText})`,
   };
 }
 

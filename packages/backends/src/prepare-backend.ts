@@ -27,12 +27,20 @@ export interface PrepareBackendOptions {
   /** 'gpu': accept software adapters such as SwiftShader (default false; they are slower than wasm). */
   allowSoftwareGpu?: boolean;
   /**
-   * 'wasm': how many threads run XNNPACK's and advtrain's kernels. Default: one per logical core where the
-   * runtime can share memory between threads (Node, cross-origin-isolated pages), else 1. Any number above 1
-   * loads tfjs-backend-wasm's threaded SIMD build and fails with a BackendError where it cannot run; 1 loads
-   * the single-threaded build. Changing it re-creates an initialised wasm backend (its tensors are lost).
+   * 'wasm': how many threads run advtrain's SIMD kernels (the convolution gradients and Aᵀ·B, split so that
+   * results equal one thread's bit for bit). Default: one per logical core where the runtime can share memory
+   * between threads (Node, cross-origin-isolated pages), else 1. Any number above 1 loads tfjs-backend-wasm's
+   * threaded SIMD build and fails with a BackendError where it cannot run; 1 loads the single-threaded build.
+   * Changing it re-creates an initialised wasm backend (its tensors are lost).
    */
   threads?: number;
+  /**
+   * 'wasm' with `threads` above 1: the threads of XNNPACK's own pool, which runs tfjs-backend-wasm's kernels
+   * (forward convolutions, matrix products, elementwise ops). Default 1: the pool hands every op to its
+   * threads, small ones included, and on the models measured in docs/performance.md that costs more than it
+   * saves. At most `threads`.
+   */
+  xnnpackThreads?: number;
   /**
    * 'wasm' in browsers: the URL where the app serves `@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js`
    * (copy it next to the .wasm files). The threaded build's workers load it; without it a page runs one thread.
@@ -59,11 +67,13 @@ export interface PreparedBackend {
   software: boolean;
   /** True when this call loaded tfjs-layers to register gradients. */
   gradientsLoaded: boolean;
-  /** 'wasm': the threads the backend runs (also in `device`). */
+  /** 'wasm': the threads of advtrain's SIMD kernels (also in `device`). */
   threads?: number;
+  /** 'wasm': the threads of XNNPACK's pool (also in `device`). */
+  xnnpackThreads?: number;
 }
 
-const OPTION_KEYS = ['gradients', 'wasmKernels', 'swiftShader', 'allowSoftwareGpu', 'threads', 'wasmThreadsScript', 'importModule'];
+const OPTION_KEYS = ['gradients', 'wasmKernels', 'swiftShader', 'allowSoftwareGpu', 'threads', 'xnnpackThreads', 'wasmThreadsScript', 'importModule'];
 const quoted = BACKEND_NAMES.map((n) => `'${n}'`).join(', ');
 
 function check(name: unknown, options: object): asserts name is BackendName {
@@ -76,11 +86,13 @@ function check(name: unknown, options: object): asserts name is BackendName {
       throw new TypeError(`@advtrain/backends: unknown option "${key}"; valid options are ${OPTION_KEYS.join(', ')}.`);
     }
   }
-  const { threads, wasmThreadsScript } = options as PrepareBackendOptions;
-  checkThreadsOption(threads);
+  const { threads, xnnpackThreads, wasmThreadsScript } = options as PrepareBackendOptions;
+  checkThreadsOption(threads, xnnpackThreads);
   checkThreadsScriptOption(wasmThreadsScript);
-  if (threads !== undefined && name !== 'wasm') {
-    throw new TypeError(`@advtrain/backends: option "threads" sets the wasm backend's threads; backend "${name}" takes none (received threads: ${threads}).`);
+  for (const [key, value] of Object.entries({ threads, xnnpackThreads, wasmThreadsScript })) {
+    if (value !== undefined && name !== 'wasm') {
+      throw new TypeError(`@advtrain/backends: option "${key}" sets up the wasm backend; backend "${name}" takes none (received ${key}: ${String(value)}).`);
+    }
   }
 }
 
@@ -132,6 +144,7 @@ export async function prepareBackend(name: BackendName = DEFAULT_BACKEND, option
     wasmKernels: options.wasmKernels ?? {},
     swiftShader: options.swiftShader ?? true,
     ...(options.threads === undefined ? {} : { threads: options.threads }),
+    ...(options.xnnpackThreads === undefined ? {} : { xnnpackThreads: options.xnnpackThreads }),
     ...(options.wasmThreadsScript === undefined ? {} : { wasmThreadsScript: options.wasmThreadsScript }),
   };
   let loaded: LoadedBackend;

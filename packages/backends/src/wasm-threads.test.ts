@@ -31,19 +31,29 @@ describe('prepareBackend("wasm", { threads })', () => {
     }
   });
 
-  it('rejects threads for a backend other than wasm', async () => {
+  it('rejects threads for a backend other than wasm, and XNNPACK threads beyond them', async () => {
     await expect(prepareBackend('cpu', { threads: 2 })).rejects.toThrow(
-      `@advtrain/backends: option "threads" sets the wasm backend's threads; backend "cpu" takes none (received threads: 2).`);
+      '@advtrain/backends: option "threads" sets up the wasm backend; backend "cpu" takes none (received threads: 2).');
+    await expect(prepareBackend('wasm', { threads: 2, xnnpackThreads: 0 })).rejects.toThrow(
+      `@advtrain/backends: option "xnnpackThreads" must be a positive integer, the threads of XNNPACK's pool (received 0).`);
+    await expect(prepareBackend('wasm', { threads: 2, xnnpackThreads: 3 })).rejects.toThrow(
+      '@advtrain/backends: option "xnnpackThreads" must be at most "threads" (received xnnpackThreads: 3 with threads: 2).');
   });
 
   it('runs the threaded build on a shared heap with the SIMD kernels, and gives the single-threaded numbers bit for bit', async () => {
     const two = await prepareBackend('wasm', { threads: 2 });
     expect(two.threads).toBe(2);
-    expect(two.device).toMatch(/^WebAssembly CPU \(SIMD on, 2 threads, advtrain SIMD kernels on\)$/);
+    expect(two.device).toBe('WebAssembly CPU (SIMD on, 2 threads (XNNPACK 1), advtrain SIMD kernels on)');
+    expect(two.xnnpackThreads).toBe(1);
     const threadedBackend = tf.engine().backend;
     expect(isSharedHeap(heapMemoryOf(threadedBackend)!)).toBe(true);
     expect(simdStatusOf(threadedBackend)).toEqual({ loaded: true });
     const threaded = await workload();
+
+    const both = await prepareBackend('wasm', { threads: 2, xnnpackThreads: 2 }); // XNNPACK's pool too
+    expect(both.device).toBe('WebAssembly CPU (SIMD on, 2 threads (XNNPACK 2), advtrain SIMD kernels on)');
+    expect(tf.engine().backend).not.toBe(threadedBackend);
+    const xnnpackThreaded = await workload();
 
     const one = await prepareBackend('wasm', { threads: 1 }); // re-creates the backend single-threaded
     expect(one.threads).toBe(1);
@@ -53,6 +63,7 @@ describe('prepareBackend("wasm", { threads })', () => {
     const single = await workload();
     // XNNPACK splits outputs, not sums, over its pool, and our kernels split rows of dW and images of dx.
     expect(threaded).toEqual(single);
+    expect(xnnpackThreaded).toEqual(single);
   });
 
   it('defaults to one thread per core', async () => {

@@ -26,12 +26,22 @@ export async function availableCores(): Promise<number> {
   return typeof n === 'number' && n >= 1 ? n : 1;
 }
 
-/** Throws the option error for a `threads` value that is not a positive integer. */
-export function checkThreadsOption(threads: unknown): void {
-  if (threads === undefined) return;
-  if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1) {
+const shown = (value: unknown): string => (typeof value === 'number' ? String(value) : JSON.stringify(value) ?? String(value));
+
+/** Throws the option error for a `threads` or `xnnpackThreads` value that is not a positive integer. */
+export function checkThreadsOption(threads: unknown, xnnpackThreads?: unknown): void {
+  if (threads !== undefined && (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1)) {
     throw new RangeError('@advtrain/backends: option "threads" must be a positive integer, the number of threads of the ' +
-      `wasm backend (received ${typeof threads === 'number' ? String(threads) : JSON.stringify(threads) ?? String(threads)}).`);
+      `wasm backend (received ${shown(threads)}).`);
+  }
+  if (xnnpackThreads === undefined) return;
+  if (typeof xnnpackThreads !== 'number' || !Number.isInteger(xnnpackThreads) || xnnpackThreads < 1) {
+    throw new RangeError('@advtrain/backends: option "xnnpackThreads" must be a positive integer, the threads of ' +
+      `XNNPACK's pool (received ${shown(xnnpackThreads)}).`);
+  }
+  if (typeof threads === 'number' && xnnpackThreads > threads) {
+    throw new RangeError('@advtrain/backends: option "xnnpackThreads" must be at most "threads" ' +
+      `(received xnnpackThreads: ${xnnpackThreads} with threads: ${threads}).`);
   }
 }
 
@@ -75,20 +85,21 @@ export function serveWorkerScript(blobSize: number, script: string): RestoreHook
 }
 
 /**
- * Makes the next initialisation of the 'wasm' backend load the threaded SIMD build with `threads`
- * threads, or the single-threaded one for 1. tfjs-backend-wasm caps its pool at half the logical cores
- * it sees while the module starts, so the cores are reported as at least 2 × threads until the restore.
+ * Makes the next initialisation of the 'wasm' backend load the threaded SIMD build, with `xnnpack` threads
+ * in XNNPACK's pool, or the single-threaded build when `threads` is 1. tfjs-backend-wasm caps its pool at
+ * half the logical cores it sees while the module starts, so they are reported as at least 2 × `xnnpack`
+ * until the restore.
  */
-export async function installThreadedBuild(pkg: WasmPackage, threads: number, script?: string | URL): Promise<RestoreHook> {
+export async function installThreadedBuild(pkg: WasmPackage, threads: number, xnnpack: number, script?: string | URL): Promise<RestoreHook> {
   if (threads === 1) {
     env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     return () => {};
   }
   env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
-  pkg.setThreadsCount(threads);
+  pkg.setThreadsCount(xnnpack);
   if (isNode()) {
     const { installNodeWorkers } = await import('./wasm-threads-node.js');
-    return installNodeWorkers(2 * threads);
+    return installNodeWorkers(2 * xnnpack);
   }
   const worker = await import('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js');
   // A bundler may hand the CommonJS module over as a default export.
@@ -98,7 +109,7 @@ export async function installThreadedBuild(pkg: WasmPackage, threads: number, sc
   const url = URL.createObjectURL(new Blob([workerScript(contents, factory)], { type: 'text/javascript' }));
   const restoreUrl = serveWorkerScript(new Blob([contents]).size, url);
   const nav = (globalThis as { navigator?: object }).navigator;
-  if (nav !== undefined) Object.defineProperty(nav, 'hardwareConcurrency', { value: 2 * threads, configurable: true });
+  if (nav !== undefined) Object.defineProperty(nav, 'hardwareConcurrency', { value: 2 * xnnpack, configurable: true });
   return () => {
     restoreUrl();
     if (nav !== undefined) delete (nav as { hardwareConcurrency?: number }).hardwareConcurrency;
