@@ -192,19 +192,27 @@ export async function timeStrategy(modelName, strategyName, { steps, warmup, bat
 }
 
 /** Tensor count and bytes after 10 steps and after `steps` steps (same trainer, same batch). */
+/** The wasm backend's heap (its WebAssembly memory) in bytes, or null on another backend. */
+function heapBytes() {
+  const wasm = tf.engine().backend.wasm;
+  return wasm?.HEAPU8 ? wasm.HEAPU8.buffer.byteLength : null;
+}
+
 export async function memoryCheck(modelName, strategyName, { steps, batchSize }) {
   const s = setup(modelName, strategyName);
   const batch = s.spec.batchOf(batchSize);
   let at10 = null;
+  let heapAt10 = null;
   const t0 = performance.now();
   for (let i = 1; i <= steps; i++) {
     await s.trainer.trainStep(batch);
-    if (i === Math.min(10, steps)) at10 = tf.memory();
+    if (i === Math.min(10, steps)) [at10, heapAt10] = [tf.memory(), heapBytes()];
   }
   const end = tf.memory();
   const result = {
     model: modelName, strategy: strategyName, batch: batchSize, steps,
     tensorsAt10: at10.numTensors, bytesAt10: at10.numBytes, tensorsAtEnd: end.numTensors, bytesAtEnd: end.numBytes,
+    ...(heapAt10 === null ? {} : { heapAt10, heapAtEnd: heapBytes() }),
     seconds: (performance.now() - t0) / 1000,
   };
   disposeBatch(batch);

@@ -41,6 +41,14 @@ function runSection(run, sweep, threads) {
     lines.push(grew.length
       ? `Over ${steps} training steps (batch ${run.memoryBatch}) the number of live tensors grew for: ${grew.map((r) => `${r.model} ${r.strategy}`).join(', ')}.`
       : `Over ${steps} training steps (batch ${run.memoryBatch}) the number of live tensors and their bytes stayed constant for every strategy and model above (${mem.length} runs): a step frees everything it allocates, and the state a strategy carries (FreeAT's buffer, random streams) has a fixed size.`, '');
+    const heaps = mem.filter((r) => r.memory.heapAt10 != null);
+    if (heaps.length) {
+      const grewHeap = heaps.filter((r) => r.memory.heapAtEnd > r.memory.heapAt10);
+      const mb = (b) => (b / 2 ** 20).toFixed(0);
+      lines.push(grewHeap.length
+        ? `The wasm heap (${wasmThreads(run)}) grew between step 10 and step ${steps} for: ${grewHeap.map((r) => `${r.model} ${r.strategy} (${mb(r.memory.heapAt10)} → ${mb(r.memory.heapAtEnd)} MB)`).join(', ')}.`
+        : `The wasm heap (${wasmThreads(run)}, its WebAssembly memory) did not grow between step 10 and step ${steps} in any of those runs (${mb(Math.min(...heaps.map((r) => r.memory.heapAtEnd)))}–${mb(Math.max(...heaps.map((r) => r.memory.heapAtEnd)))} MB, all runs in one process).`, '');
+    }
   }
   const rows = (sweep?.backend === run.backend ? sweep.rows : []);
   if (rows.length) {

@@ -30,7 +30,8 @@ export const USAGE = `usage: pnpm reproduce <recipe> [flags]
   --workers N         evaluation processes, each on its share of the test images (default: the number of cores)
   --train-size N      training images (default 60000: 59,000 trained on, the last 1,000 held out)
   --test-size N       test images of the final evaluation (default 10000, the full test set)
-  --backend NAME      wasm (default), cpu, webgpu, tensorflow, gpu`;
+  --backend NAME      wasm (default), cpu, webgpu, tensorflow, gpu
+  --threads N         wasm: threads of the training process (default: the number of cores; same weights for any N)`;
 
 function parse(argv) {
   const args = argv[0] === '--' ? argv.slice(1) : argv;
@@ -40,7 +41,7 @@ function parse(argv) {
       seed: { type: 'string' }, seeds: { type: 'string' }, 'save-model': { type: 'string' }, json: { type: 'string' },
       report: { type: 'string' }, epochs: { type: 'string' }, 'train-size': { type: 'string', default: '60000' },
       'test-size': { type: 'string', default: '10000' }, backend: { type: 'string', default: 'wasm' }, evaluate: { type: 'string' }, autoattack: { type: 'string', default: '1000' },
-      workers: { type: 'string', default: String(availableParallelism()) },
+      workers: { type: 'string', default: String(availableParallelism()) }, threads: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -62,6 +63,7 @@ function parse(argv) {
     epochs: values.epochs === undefined ? null : int('epochs', values.epochs, 1), backend: values.backend,
     trainSize: int('train-size', values['train-size'], 20), testSize: int('test-size', values['test-size'], 1),
     autoattack: int('autoattack', values.autoattack, 0), workers: int('workers', values.workers, 1),
+    threads: values.threads === undefined ? null : int('threads', values.threads, 1),
   };
 }
 
@@ -150,7 +152,7 @@ export async function main(argv = process.argv.slice(2), log = (line) => console
     return null;
   }
   const recipe = { name: flags.recipe, ...RECIPES[flags.recipe] };
-  const prepared = await prepareBackend(flags.backend);
+  const prepared = await prepareBackend(flags.backend, flags.threads === null ? {} : { threads: flags.threads });
   log(`${NAME}: ${recipe.title}; backend ${prepared.backend} (${prepared.device})`);
   if (flags.evaluate) return evaluateSaved(recipe, flags, prepared, argv, log);
   const all = await loadMnist('train', flags.trainSize);
