@@ -220,6 +220,21 @@ export async function memoryCheck(modelName, strategyName, { steps, batchSize })
   return result;
 }
 
+/** Median ms of a 512³ float32 matrix product on the active backend: the ceiling of convolutions and dense layers. */
+export async function gemmCost(reps = 20) {
+  const [a, b] = [tf.randomNormal([512, 512], 0, 1, 'float32', 1), tf.randomNormal([512, 512], 0, 1, 'float32', 2)];
+  const times = [];
+  for (let i = 0; i < reps + 3; i++) {
+    const t0 = performance.now();
+    const c = tf.matMul(a, b);
+    await c.data();
+    if (i >= 3) times.push(performance.now() - t0);
+    c.dispose();
+  }
+  tf.dispose([a, b]);
+  return median(times);
+}
+
 /** Cost of one probe-free sync: `await loss.data()` on a fresh scalar, to size the trainer's read-back. */
 export async function syncCost(reps = 200) {
   const times = [];

@@ -249,10 +249,15 @@ def main():
     threads = [int(t) for t in args.threads.split(',')]
     rows = {}
     loads = []
+    gemm = {}
     for n in threads:
         torch.set_num_threads(n)
         torch.manual_seed(0)
         loads.append(os.getloadavg()[0])
+        # The BLAS's own speed: a 512³ matrix product, the ceiling of every convolution and dense layer.
+        a, b = torch.randn(512, 512), torch.randn(512, 512)
+        gemm[str(n)] = time_ms(lambda p, q: p @ q, (a, b), 30, 5)[0]
+        print(f'{n} thread(s) 512³ matmul: {gemm[str(n)]:.2f} ms ({2 * 512 ** 3 / gemm[str(n)] / 1e6:.1f} GFLOP/s)', flush=True)
         xb, yb = mnist_batch()
         for name in mnist_methods(MnistNet(), None):
             net = MnistNet()
@@ -267,6 +272,7 @@ def main():
             print(f'{n} thread(s) text {name}: median {rows[("text", name)][str(n)][0]:.1f} ms', flush=True)
     out = {
         'torch': torch.__version__, 'blas': blas, 'blasDetail': blas_detail, 'python': sys.executable, 'threads': threads, 'load': loads, 'steps': args.steps, 'warmup': args.warmup,
+        'gemm512Ms': gemm,
         'results': [{'model': m, 'method': k, 'ms': {t: v[t][0] for t in v}, 'minMs': {t: v[t][1] for t in v}}
                     for (m, k), v in rows.items()],
     }

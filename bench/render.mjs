@@ -109,6 +109,11 @@ function peerSection(runs, peers) {
   const wasm = runs.find((r) => r.backend === 'wasm');
   const lines = ['## Compared with PyTorch on the CPU', ''];
   lines.push(`The same models, batches and steps in PyTorch on the CPU (\`bench/pytorch_peer.py\`), which prints the BLAS that its matrix products really call: ${peers.map(peerName).join('; ')}. PyTorch runs with ${peers[0].threads.join(' and ')} thread(s), advtrain on wasm with ${wasmThreads(wasm)}. Each ratio is advtrain's median step time divided by PyTorch's; below 1 advtrain is faster. The figures come from one session in which \`pnpm bench\` and the peer runs alternated, as the VM's speed drifts over minutes.`, '');
+  const gflops = (ms) => (2 * 512 ** 3 / ms / 1e6).toFixed(0);
+  const gemmPeers = peers.filter((p) => p.gemm512Ms);
+  if (wasm?.gemm512Ms && gemmPeers.length) {
+    lines.push(`Most of a step is convolutions and matrix products, so the backends' matrix product sets the floor: a 512³ float32 product runs at ${gflops(wasm.gemm512Ms)} GFLOP/s in tfjs-backend-wasm (XNNPACK on ${Number(/XNNPACK (\d+)/.exec(wasm.device)?.[1] ?? 1) === 1 ? 'one thread' : `${/XNNPACK (\d+)/.exec(wasm.device)[1]} threads`}; WebAssembly SIMD: 128-bit vectors, no fused multiply-add) and at ${gemmPeers.map((p) => `${gflops(p.gemm512Ms['1'])} GFLOP/s in ${peerName(p)}`).join(' and ')} on one thread (AVX2 with FMA): on matrix products alone, wasm does ${gemmPeers.map((p) => (wasm.gemm512Ms / p.gemm512Ms['1']).toFixed(1)).join(' and ')} times less per second than PyTorch on the same core, whatever runs around them.`, '');
+  }
   const cols = peers.flatMap((p) => p.threads.map((t) => ({ p, t })));
   lines.push(`| model | strategy | advtrain ms | ${cols.map(({ p, t }) => `${peerName(p)}, ${t} thread${t === 1 ? '' : 's'}: ms (ratio)`).join(' | ')} |`);
   lines.push(`|---|---|---|${cols.map(() => '---|').join('')}`);

@@ -55,7 +55,7 @@ if (flags.render) {
 }
 
 const lib = await import('./lib.mjs');
-const { tf, MODELS, STRATEGIES, timeStrategy, memoryCheck, syncCost, forwardVsStep } = lib;
+const { tf, MODELS, STRATEGIES, timeStrategy, memoryCheck, syncCost, gemmCost, forwardVsStep } = lib;
 const prepared = await lib.prepare(flags.backend, flags.threads === undefined ? {} : { threads: Number(flags.threads) });
 const models = flags.models.split(',').filter(Boolean);
 const wanted = flags.strategies ? flags.strategies.split(',').map((s) => s.trim()) : Object.keys(STRATEGIES);
@@ -69,6 +69,8 @@ const memoryBatch = Number(flags['memory-batch']);
 const loadBefore = loadavg();
 console.log(`backend ${prepared.backend} (${prepared.device}); ${cpus().length} cores, load ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
 const sync = await syncCost();
+const gemm = await gemmCost();
+console.log(`512³ matMul: ${gemm.toFixed(2)} ms (${(2 * 512 ** 3 / gemm / 1e6).toFixed(1)} GFLOP/s)`);
 console.log(`one read-back (await scalar.data()): ${sync.toFixed(3)} ms`);
 
 // The earlier run: its rows of models not measured now are kept, and with --no-memory its memory rows too.
@@ -113,7 +115,7 @@ if (earlier) results.push(...earlier.results.filter((r) => !models.includes(r.mo
 if (earlier?.forward) forward.push(...earlier.forward.filter((f) => !models.includes(f.model)));
 const run = {
   backend: prepared.backend, device: prepared.device, node: process.version, tfjs: tf.version_core,
-  cores: cpus().length, cpu: cpus()[0]?.model, loadBefore, loadAfter: loadavg(), syncMs: sync,
+  cores: cpus().length, cpu: cpus()[0]?.model, loadBefore, loadAfter: loadavg(), syncMs: sync, gemm512Ms: gemm,
   steps, warmup,
   memorySteps: earlier && flags['no-memory'] ? earlier.memorySteps : memorySteps,
   memoryBatch: earlier && flags['no-memory'] ? earlier.memoryBatch : memoryBatch,
