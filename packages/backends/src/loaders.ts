@@ -115,7 +115,8 @@ export async function loadWasm(ctx: LoaderContext): Promise<LoadedBackend> {
     restore();
   }
   const backend = engine().backend;
-  const shared = heapMemoryOf(backend) !== undefined && isSharedHeap(heapMemoryOf(backend)!);
+  const heap = heapMemoryOf(backend);
+  const shared = heap !== undefined && isSharedHeap(heap);
   if (shared !== threads > 1) throw threadsUnavailable(threads, `tfjs-backend-wasm started its ${shared ? 'threaded' : 'single-threaded'} build`);
   const runningXnnpack = xnnpackThreadsOf(wasmPackage, backend);
   if (runningXnnpack !== xnnpack) throw threadsUnavailable(threads, `tfjs-backend-wasm started XNNPACK with ${runningXnnpack} threads, not ${xnnpack}`);

@@ -9,6 +9,7 @@ import {
   hasWebGlHost, loadCpu, loadTensorflow, loadWasm, loadWebGl, loadWebGpu,
   type LoadedBackend, type LoaderContext,
 } from './loaders.js';
+import { isNode } from './runtime.js';
 import { checkThreadsOption, checkThreadsScriptOption } from './wasm-threads.js';
 import { BACKEND_NAMES, DEFAULT_BACKEND, INSTALL, isBackendName, type BackendName } from './names.js';
 
@@ -98,8 +99,7 @@ function check(name: unknown, options: object): asserts name is BackendName {
 
 async function pickGpu(ctx: LoaderContext, allowSoftware: boolean): Promise<LoadedBackend> {
   const reasons: string[] = [];
-  const isNode = typeof globalThis.process?.versions?.node === 'string';
-  if (isNode) {
+  if (isNode()) {
     try {
       return await loadTensorflow(ctx, true);
     } catch (error) {

@@ -1,5 +1,6 @@
 import { env } from '@tensorflow/tfjs-core';
 import { BackendError } from './errors.js';
+import { isNode } from './runtime.js';
 
 /** What `prepareBackend('wasm', { threads })` needs from the tfjs-backend-wasm module. */
 export interface WasmPackage {
@@ -14,7 +15,6 @@ export type RestoreHook = () => void;
 const THREADS_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 5, 4, 1, 3, 1, 1,
   10, 11, 1, 9, 0, 65, 0, 254, 16, 2, 0, 26, 11]);
 
-export const isNode = (): boolean => typeof globalThis.process?.versions?.node === 'string';
 
 /** Logical cores: `os.availableParallelism()` in Node, `navigator.hardwareConcurrency` in browsers. */
 export async function availableCores(): Promise<number> {

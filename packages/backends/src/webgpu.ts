@@ -2,6 +2,7 @@ import { BackendError } from './errors.js';
 import { isModuleNotFound, type ModuleImporter } from './importer.js';
 import { INSTALL } from './names.js';
 import { findSwiftShaderIcd } from './swiftshader.js';
+import { isNode } from './runtime.js';
 
 interface AdapterInfoLike {
   vendor?: string;
@@ -32,7 +33,6 @@ export interface WebGpuAdapterReport {
   source: 'navigator' | 'webgpu-package';
 }
 
-const isNode = (): boolean => typeof globalThis.process?.versions?.node === 'string';
 
 function getNavigatorGpu(): GpuLike | undefined {
   const nav = (globalThis as { navigator?: { gpu?: GpuLike } }).navigator;

@@ -6,6 +6,8 @@
  * the browser's main thread.
  */
 
+import { isNode } from '../../runtime.js';
+
 // Per worker: Int32 [request, function, done, failed] then ARGS float64 arguments.
 const INTS = 4;
 const ARGS = 20;
@@ -65,11 +67,11 @@ export interface SimdPool {
   terminate(): void;
 }
 
-const canBlock = (): boolean => typeof globalThis.process?.versions?.node === 'string' ||
+const canBlock = (): boolean => isNode() ||
   typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined';
 
 async function spawn(data: object): Promise<WorkerHandle> {
-  if (typeof globalThis.process?.versions?.node === 'string') {
+  if (isNode()) {
     const { Worker } = await import('node:worker_threads');
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: data });
     await new Promise<void>((resolve, reject) => { worker.once('message', () => resolve()); worker.once('error', reject); });
@@ -99,6 +101,7 @@ export async function startSimdPool(module: WebAssembly.Module, memory: WebAssem
     argv: new Float64Array(control, k * SLOT_BYTES + INTS * 4, ARGS),
   }));
   const blocking = canBlock();
+  const index = new Map(names.map((name, i) => [name, i]));
   let generation = 0;
   return {
     threads,
@@ -109,7 +112,7 @@ export async function startSimdPool(module: WebAssembly.Module, memory: WebAssem
       for (let k = 0; k < remote; k++) {
         const { ctl, argv } = slots[k]!;
         const call = calls[k + 1]!;
-        ctl[1] = names.indexOf(call.fn);
+        ctl[1] = index.get(call.fn)!;
         argv.set(call.args);
         Atomics.store(ctl, 0, generation);
         Atomics.notify(ctl, 0);
