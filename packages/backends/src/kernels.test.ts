@@ -68,10 +68,12 @@ const DW_MODES: Conv2dBackpropFilterMode[] = ['simd', 'conv2d'];
 const label = (c: { x: number[]; k: number[]; strides: number[]; pad: Pad }) =>
   `x=[${c.x}] k=${c.k.join('x')} s=${c.strides.join(',')} pad=${JSON.stringify(c.pad)}`;
 
-describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm equal cpu', () => {
+describe('Conv2D, Conv2DBackpropFilter and Conv2DBackpropInput on wasm equal cpu', () => {
   for (const c of convCases) {
     const filterShape: [number, number, number, number] = [c.k[0], c.k[1], c.x[3], c.cout];
     const info = backend_util.computeConv2DInfo(c.x, filterShape, c.strides, 1, c.pad);
+    // C_out a multiple of 4 takes the SIMD gathered conv, other C_out XNNPACK's.
+    it(`y ${label(c)}`, () => cpuVsWasm(() => tf.conv2d(t4(c.x, 5), t4(filterShape, 6), c.strides, c.pad as never)));
     for (const mode of DW_MODES) {
       it(`dW (${mode}) ${label(c)}`, async () => {
         registerWasmTrainingKernels({ conv2dBackpropFilter: mode });
@@ -97,6 +99,11 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm equal cpu', () =>
       });
     }
   }
+  it('y with dilations (XNNPACK) and with SmallCNN\'s 3×3 layers at batch 3 (SIMD)', () => cpuVsWasm(() => [
+    tf.conv2d(t4([2, 9, 9, 4], 10), t4([3, 3, 4, 8], 11), 1, 'same', 'NHWC', 2),
+    tf.conv2d(t4([3, 26, 26, 32], 12), t4([3, 3, 32, 32], 13), 1, 'valid'),
+    tf.conv2d(t4([3, 10, 10, 64], 14), t4([3, 3, 64, 64], 15), 1, 'valid'),
+  ]));
   it('tf.grad of conv2d (both inputs) matches', () => cpuVsWasm(() => {
     const f = (x: tf.Tensor4D, w: tf.Tensor4D) => tf.sum(tf.mul(tf.conv2d(x, w, 2, 'same'), t4([2, 4, 4, 3], 9)));
     return tf.grads(f as never)([t4([2, 7, 8, 2], 7), t4([3, 3, 2, 3], 8)]);
@@ -201,6 +208,14 @@ describe('BatchMatMul with transposed operands on wasm equals cpu', () => {
   ]));
   it('the MNIST dense layer\'s weight gradient', () => cpuVsWasm(() =>
     tf.matMul(t4([100, 1568], 51), t4([100, 100], 52), true, false)));
+  // Large enough for the SIMD product to split over threads (where the project runs several).
+  it('the MNIST dense layer\'s forward and input gradient, odd M, rank 3, N not a multiple of 4', () => cpuVsWasm(() => [
+    tf.matMul(t4([100, 1568], 53), t4([1568, 100], 54)),
+    tf.matMul(t4([100, 100], 55), t4([1568, 100], 56), false, true),
+    tf.matMul(t4([65, 700], 57), t4([700, 52], 58)),
+    tf.matMul(t4([2, 33, 800], 59), t4([2, 800, 96], 60)),
+    tf.matMul(t4([100, 1600], 61), t4([1600, 10], 62)),
+  ]));
 });
 
 describe('Identity and Cast on wasm equal cpu', () => {

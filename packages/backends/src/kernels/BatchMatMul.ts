@@ -2,7 +2,10 @@ import {
   BatchMatMul, Transpose,
   type BatchMatMulAttrs, type KernelConfig, type KernelFunc, type TensorInfo,
 } from '@tensorflow/tfjs-core';
+import { matMulSimd } from './simd/conv2d-forward.js';
 import { matMulTransposeASimd } from './simd/mat-mul-transpose-a.js';
+import { simdKernelsOf } from './simd/module.js';
+import { workersFor } from './simd/pool.js';
 import { release, run, type WasmBackendLike } from './wasm-ops.js';
 
 function swapLastTwo(backend: WasmBackendLike, x: TensorInfo): TensorInfo {
@@ -12,10 +15,18 @@ function swapLastTwo(backend: WasmBackendLike, x: TensorInfo): TensorInfo {
   return run(backend, Transpose, { x }, { perm });
 }
 
+/** Whether A·B is worth the SIMD module's product: only where it splits over threads (on one, XNNPACK's is as fast or faster). */
+function splitsOverThreads(backend: object, a: TensorInfo, b: TensorInfo, transposeB: boolean): boolean {
+  const threads = simdKernelsOf(backend)?.threads ?? 1;
+  const size = (t: TensorInfo): number => t.shape.reduce((p, d) => p * d, 1);
+  const n = b.shape[b.shape.length - (transposeB ? 2 : 1)]!;
+  return threads > 1 && n % 4 === 0 && workersFor(threads, size(a) * n) > 1;
+}
+
 /**
  * tfjs-backend-wasm 4.22 sends matMul with transposeA or transposeB (both used by every dense layer's
  * backward pass) to a naive scalar loop instead of XNNPACK's vectorised one. A native transpose first
- * costs one pass over the operand.
+ * costs one pass over the operand. With several threads, A·B and A·Bᵀ run on the SIMD module's threads.
  */
 export function batchMatMulTransposeFirst(args: {
   inputs: { a?: TensorInfo; b?: TensorInfo };
@@ -23,6 +34,12 @@ export function batchMatMulTransposeFirst(args: {
   backend: WasmBackendLike;
 }): TensorInfo {
   const { inputs, attrs, backend } = args;
+  if (!attrs.transposeA && splitsOverThreads(backend, inputs.a!, inputs.b!, attrs.transposeB)) {
+    const b = attrs.transposeB ? swapLastTwo(backend, inputs.b!) : inputs.b!;
+    const out = matMulSimd(backend, inputs.a!, b);
+    if (b !== inputs.b) release(backend, b);
+    if (out !== undefined) return out;
+  }
   if (!attrs.transposeA && !attrs.transposeB) return run(backend, BatchMatMul, inputs as Record<string, TensorInfo>, attrs);
   // Aᵀ·B (every dense layer's weight gradient) needs no transpose in the SIMD module.
   const simd = attrs.transposeA && !attrs.transposeB ? matMulTransposeASimd(backend, inputs.a!, inputs.b!) : undefined;

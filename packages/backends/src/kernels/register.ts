@@ -4,6 +4,7 @@ import { batchMatMulConfig } from './BatchMatMul.js';
 import { addConfig, multiplyConfig, subConfig } from './BroadcastBinary.js';
 import { clipByValueGradConfig } from './ClipByValueGrad.js';
 import { reluGradConfig } from './ReluGrad.js';
+import { conv2DSimdConfig } from './Conv2D.js';
 import { conv2DBackpropFilterConfig, conv2DBackpropFilterSimdConfig } from './Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 import { conv2DBackpropInputSimdConfig } from './Conv2DBackpropInputSimd.js';
@@ -38,7 +39,7 @@ export interface WasmTrainingKernelOptions {
    */
   conv2dBackpropFilter?: Conv2dBackpropFilterMode;
   /**
-   * Whether our WebAssembly SIMD kernels (conv gradients, Aᵀ·B matMul, MaxPool, Sign, ClipByValue and Relu gradients,
+   * Whether our WebAssembly SIMD kernels (Conv2D and its gradients, matMul, MaxPool, Sign, ClipByValue and Relu gradients,
    * Add / Sub / Multiply with a repeated operand, @advtrain/core's fused δ updates) may run where
    * `prepareBackend('wasm')` loaded them (default true). false makes every one of those kernels take its
    * XNNPACK composition or tfjs's own kernel, and core compose its δ updates: for measuring, or to rule them
@@ -81,6 +82,7 @@ export const WASM_TRAINING_KERNELS: readonly string[] = [
   conv2DBackpropFilterConfig.kernelName,
   ...MISSING.map((k) => k.kernelName),
   maxPoolGradConfig.kernelName,
+  conv2DSimdConfig.kernelName,
   conv2DBackpropInputConfig.kernelName,
   batchMatMulConfig.kernelName,
   identityConfig.kernelName,
@@ -171,6 +173,7 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions =
   setSimdKernelsEnabled(simd);
   addOrSwitch(DW_CONFIGS[filterMode]);
   replace(maxPoolGradConfig);
+  replace(conv2DSimdConfig);
   replace(identityConfig);
   replace(castConfig);
   replace(gatherV2Config);

@@ -7,6 +7,7 @@ import { loadSimdKernels, prepareBackend, registerWasmTrainingKernels, simdStatu
 import { simdKernelsOf } from './simd/module.js';
 import { conv2dFilterGradSimd } from './simd/conv2d-filter-grad.js';
 import { conv2dInputGradSimd } from './simd/conv2d-input-grad.js';
+import { conv2dForwardSimd, matMulSimd } from './simd/conv2d-forward.js';
 import { matMulTransposeASimd } from './simd/mat-mul-transpose-a.js';
 import { splitRange } from './simd/pool.js';
 import type { WasmBackendLike } from './wasm-ops.js';
@@ -99,6 +100,35 @@ describe('which conv gradients the SIMD kernels take', () => {
   }
 });
 
+describe('which convs the SIMD forward kernel takes', () => {
+  // C_out % 4 = 0 and no dilation; padding is copied in only where the conv reads it.
+  const cases: [Geometry & { dilation?: number }, boolean][] = [
+    [{ x: [3, 28, 28, 1], k: [4, 4], cout: 16, strides: [2, 2], pad: 'same' }, true],
+    [{ x: [3, 14, 14, 16], k: [4, 4], cout: 32, strides: [2, 2], pad: 'same' }, true],
+    [{ x: [2, 12, 12, 8], k: [3, 3], cout: 12, strides: [1, 1], pad: 'valid' }, true],
+    [{ x: [2, 9, 8, 3], k: [3, 3], cout: 6, strides: [2, 2], pad: 'same' }, false],
+    [{ x: [2, 9, 9, 4], k: [3, 3], cout: 8, strides: [1, 1], pad: 'same', dilation: 2 }, false],
+  ];
+  for (const [g, simd] of cases) {
+    it(`x=[${g.x}] k=${g.k.join('x')} C_out=${g.cout} dilation ${g.dilation ?? 1}: ${simd ? 'SIMD' : 'XNNPACK'}, no backend buffer left`, async () => {
+      await tf.setBackend('wasm');
+      const backend = tf.engine().backend as unknown as WasmBackendLike & { numDataIds(): number };
+      const filterShape: Shape = [g.k[0], g.k[1], g.x[3], g.cout];
+      const info = tf.backend_util.computeConv2DInfo(g.x, filterShape, g.strides, g.dilation ?? 1, g.pad);
+      const [x, w] = [tf.ones(g.x), tf.ones(filterShape)];
+      const before = backend.numDataIds();
+      const y = conv2dForwardSimd(backend, x, w, info);
+      expect(y !== undefined).toBe(simd);
+      if (y !== undefined) {
+        expect(y.shape).toEqual(info.outShape);
+        backend.disposeData(y.dataId);
+      }
+      expect(backend.numDataIds()).toBe(before);
+      tf.dispose([x, w]);
+    });
+  }
+});
+
 describe('which matMuls the SIMD kernel takes', () => {
   const cases: [number[], number[], boolean][] = [
     [[100, 1568], [100, 100], true],
@@ -107,6 +137,18 @@ describe('which matMuls the SIMD kernel takes', () => {
     [[1, 9, 5], [3, 9, 8], false], // batch broadcasts
   ];
   for (const [a, b, simd] of cases) {
+    it(`A·B, A [${[...a.slice(0, -2), a.at(-1), a.at(-2)]}], B [${b}]: ${simd ? 'SIMD' : 'XNNPACK'}`, async () => {
+      await tf.setBackend('wasm');
+      const backend = tf.engine().backend;
+      const [ta, tb] = [tf.ones([...a.slice(0, -2), a.at(-1)!, a.at(-2)!]), tf.ones(b)];
+      const got = matMulSimd(backend, ta, tb);
+      expect(got !== undefined).toBe(simd);
+      if (got !== undefined) {
+        expect(got.shape).toEqual([...a.slice(0, -2), a.at(-1), b.at(-1)]);
+        backend.disposeData(got.dataId);
+      }
+      tf.dispose([ta, tb]);
+    });
     it(`Aᵀ·B, A [${a}], B [${b}]: ${simd ? 'SIMD' : 'transpose + XNNPACK'}`, async () => {
       await tf.setBackend('wasm');
       const backend = tf.engine().backend;
@@ -156,6 +198,16 @@ describe('the SIMD kernels split over threads', () => {
     expect(split).toEqual(single);
     expect(single[0]!.some((v) => v !== 0)).toBe(true);
     tf.dispose([x, dy, w]);
+  });
+
+  it('gives y of a conv and A·B bit for bit as one thread does (odd pixel and row counts)', async () => {
+    const info = tf.backend_util.computeConv2DInfo([33, 14, 14, 16], [4, 4, 16, 32], 2, 1, 'same');
+    const [x, w] = [det([33, 14, 14, 16], 8), det([4, 4, 16, 32], 9)];
+    const [a, b] = [det([101, 1568], 10), det([1568, 100], 11)];
+    const [split, single] = await bothWays((backend) => [conv2dForwardSimd(backend, x, w, info)!, matMulSimd(backend, a, b)!]);
+    expect(split).toEqual(single);
+    expect(single[0]!.some((v) => v !== 0)).toBe(true);
+    tf.dispose([x, w, a, b]);
   });
 
   it('gives Aᵀ·B bit for bit as one thread does, and an odd C_in splits on channel pairs', async () => {

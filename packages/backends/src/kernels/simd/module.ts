@@ -8,6 +8,10 @@ export interface SimdExports {
   conv2dFilterGrad(x: number, dy: number, dw: number, n: number, h: number, w: number, ci: number,
     oh: number, ow: number, co: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number,
     u0: number, u1: number): void;
+  conv2dGather(padded: number, w: number, y: number, hp: number, wp: number, ci: number, oh: number, ow: number,
+    co: number, kh: number, kw: number, sh: number, sw: number, q0: number, q1: number): void;
+  padImages(x: number, padded: number, n: number, h: number, w: number, ci: number, hp: number, wp: number,
+    top: number, left: number): void;
   transposeFilter(w: number, wt: number, taps: number, ci: number, co: number, span: number): void;
   conv2dInputGradScatter(dy: number, wt: number, padded: number, n: number, hp: number, wp: number, ci: number,
     oh: number, ow: number, co: number, kh: number, gw: number, span: number, sh: number, sw: number): void;
