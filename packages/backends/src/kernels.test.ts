@@ -23,6 +23,7 @@ beforeAll(async () => {
 });
 
 const t4 = (shape: number[], seed: number, offset = 0) => tf.tensor(seeded(shape.reduce((a, b) => a * b, 1), seed, 1, offset), shape);
+const x4 = (shape: number[], seed: number) => t4(shape, seed) as tf.Tensor4D;
 
 interface ConvCase { x: [number, number, number, number]; k: Pair; cout: number; strides: Pair; pad: Pad }
 const convCases: ConvCase[] = [
@@ -73,7 +74,7 @@ describe('Conv2D, Conv2DBackpropFilter and Conv2DBackpropInput on wasm equal cpu
     const filterShape: [number, number, number, number] = [c.k[0], c.k[1], c.x[3], c.cout];
     const info = backend_util.computeConv2DInfo(c.x, filterShape, c.strides, 1, c.pad);
     // C_out a multiple of 4 takes the SIMD gathered conv, other C_out XNNPACK's.
-    it(`y ${label(c)}`, () => cpuVsWasm(() => tf.conv2d(t4(c.x, 5), t4(filterShape, 6), c.strides, c.pad as never)));
+    it(`y ${label(c)}`, () => cpuVsWasm(() => tf.conv2d(x4(c.x, 5), x4(filterShape, 6), c.strides, c.pad as never)));
     for (const mode of DW_MODES) {
       it(`dW (${mode}) ${label(c)}`, async () => {
         registerWasmTrainingKernels({ conv2dBackpropFilter: mode });
@@ -100,9 +101,9 @@ describe('Conv2D, Conv2DBackpropFilter and Conv2DBackpropInput on wasm equal cpu
     }
   }
   it('y with dilations (XNNPACK) and with SmallCNN\'s 3×3 layers at batch 3 (SIMD)', () => cpuVsWasm(() => [
-    tf.conv2d(t4([2, 9, 9, 4], 10), t4([3, 3, 4, 8], 11), 1, 'same', 'NHWC', 2),
-    tf.conv2d(t4([3, 26, 26, 32], 12), t4([3, 3, 32, 32], 13), 1, 'valid'),
-    tf.conv2d(t4([3, 10, 10, 64], 14), t4([3, 3, 64, 64], 15), 1, 'valid'),
+    tf.conv2d(x4([2, 9, 9, 4], 10), x4([3, 3, 4, 8], 11), 1, 'same', 'NHWC', 2),
+    tf.conv2d(x4([3, 26, 26, 32], 12), x4([3, 3, 32, 32], 13), 1, 'valid'),
+    tf.conv2d(x4([3, 10, 10, 64], 14), x4([3, 3, 64, 64], 15), 1, 'valid'),
   ]));
   it('tf.grad of conv2d (both inputs) matches', () => cpuVsWasm(() => {
     const f = (x: tf.Tensor4D, w: tf.Tensor4D) => tf.sum(tf.mul(tf.conv2d(x, w, 2, 'same'), t4([2, 4, 4, 3], 9)));
