@@ -13,8 +13,15 @@ const INTS = 4;
 const ARGS = 20;
 const SLOT_BYTES = INTS * 4 + ARGS * 8;
 
+/**
+ * Loads of the control word a waiting thread makes before it sleeps (tens of microseconds): waking a sleeping
+ * thread takes tens of microseconds too, and a training step dispatches hundreds of split kernels.
+ */
+const SPIN = 1 << 16;
+
 /** The worker's whole program; plain JavaScript for Node's `worker_threads` and browsers' `Worker`. */
 const WORKER_SOURCE = `
+const SPIN = ${SPIN};
 const start = ({ module, memory, control, slot, names, slotBytes, ints, args }) => {
   const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
   const fns = names.map((name) => exports[name]);
@@ -23,6 +30,8 @@ const start = ({ module, memory, control, slot, names, slotBytes, ints, args }) 
   let seen = 0;
   post('ready');
   for (;;) {
+    // The next call usually comes within microseconds (a step runs many kernels): spin a little before sleeping.
+    for (let i = 0; i < SPIN && Atomics.load(ctl, 0) === seen; i++);
     Atomics.wait(ctl, 0, seen);
     seen = Atomics.load(ctl, 0);
     try {
@@ -121,8 +130,9 @@ export async function startSimdPool(module: WebAssembly.Module, memory: WebAssem
       let failed = false;
       for (let k = 0; k < remote; k++) {
         const { ctl } = slots[k]!;
+        let spins = 0;
         for (let done = Atomics.load(ctl, 2); done !== generation; done = Atomics.load(ctl, 2)) {
-          if (blocking) Atomics.wait(ctl, 2, done);
+          if (blocking && ++spins > SPIN) Atomics.wait(ctl, 2, done);
         }
         failed ||= ctl[3] === 1;
       }
