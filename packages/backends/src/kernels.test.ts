@@ -216,6 +216,8 @@ describe('BatchMatMul with transposed operands on wasm equals cpu', () => {
     tf.matMul(t4([65, 700], 57), t4([700, 52], 58)),
     tf.matMul(t4([2, 33, 800], 59), t4([2, 800, 96], 60)),
     tf.matMul(t4([100, 1600], 61), t4([1600, 10], 62)),
+    tf.matMul(t4([2, 33, 96], 63), t4([2, 40, 96], 64), false, true),
+    tf.matMul(t4([7, 12], 65), t4([20, 12], 66), false, true),
   ]));
 });
 

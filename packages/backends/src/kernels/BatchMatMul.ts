@@ -4,6 +4,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import { matMulSimd } from './simd/conv2d-forward.js';
 import { matMulTransposeASimd } from './simd/mat-mul-transpose-a.js';
+import { matMulTransposeBSimd } from './simd/mat-mul-transpose-b.js';
 import { simdKernelsOf } from './simd/module.js';
 import { workersFor } from './simd/pool.js';
 import { release, run, type WasmBackendLike } from './wasm-ops.js';
@@ -16,17 +17,17 @@ function swapLastTwo(backend: WasmBackendLike, x: TensorInfo): TensorInfo {
 }
 
 /** Whether A·B is worth the SIMD module's product: only where it splits over threads (on one, XNNPACK's is as fast or faster). */
-function splitsOverThreads(backend: object, a: TensorInfo, b: TensorInfo, transposeB: boolean): boolean {
+function splitsOverThreads(backend: object, a: TensorInfo, b: TensorInfo): boolean {
   const threads = simdKernelsOf(backend)?.threads ?? 1;
-  const size = (t: TensorInfo): number => t.shape.reduce((p, d) => p * d, 1);
-  const n = b.shape[b.shape.length - (transposeB ? 2 : 1)]!;
-  return threads > 1 && n % 4 === 0 && workersFor(threads, size(a) * n) > 1;
+  const n = b.shape[b.shape.length - 1]!;
+  return threads > 1 && workersFor(threads, a.shape.reduce((p, d) => p * d, 1) * n) > 1;
 }
 
 /**
  * tfjs-backend-wasm 4.22 sends matMul with transposeA or transposeB (both used by every dense layer's
  * backward pass) to a naive scalar loop instead of XNNPACK's vectorised one. A native transpose first
- * costs one pass over the operand. With several threads, A·B and A·Bᵀ run on the SIMD module's threads.
+ * costs one pass over the operand. Where the SIMD module applies, Aᵀ·B and A·Bᵀ run there without a transpose,
+ * and with several threads A·B too.
  */
 export function batchMatMulTransposeFirst(args: {
   inputs: { a?: TensorInfo; b?: TensorInfo };
@@ -34,15 +35,13 @@ export function batchMatMulTransposeFirst(args: {
   backend: WasmBackendLike;
 }): TensorInfo {
   const { inputs, attrs, backend } = args;
-  if (!attrs.transposeA && splitsOverThreads(backend, inputs.a!, inputs.b!, attrs.transposeB)) {
-    const b = attrs.transposeB ? swapLastTwo(backend, inputs.b!) : inputs.b!;
-    const out = matMulSimd(backend, inputs.a!, b);
-    if (b !== inputs.b) release(backend, b);
-    if (out !== undefined) return out;
+  const [ta, tb] = [attrs.transposeA, attrs.transposeB];
+  if (!ta && !tb) {
+    const simd = splitsOverThreads(backend, inputs.a!, inputs.b!) ? matMulSimd(backend, inputs.a!, inputs.b!) : undefined;
+    return simd ?? run(backend, BatchMatMul, inputs as Record<string, TensorInfo>, attrs);
   }
-  if (!attrs.transposeA && !attrs.transposeB) return run(backend, BatchMatMul, inputs as Record<string, TensorInfo>, attrs);
-  // Aᵀ·B (every dense layer's weight gradient) needs no transpose in the SIMD module.
-  const simd = attrs.transposeA && !attrs.transposeB ? matMulTransposeASimd(backend, inputs.a!, inputs.b!) : undefined;
+  // Aᵀ·B (every dense layer's weight gradient) and A·Bᵀ (its input gradient) need no transpose in the SIMD module.
+  const simd = ta && tb ? undefined : (ta ? matMulTransposeASimd : matMulTransposeBSimd)(backend, inputs.a!, inputs.b!);
   if (simd !== undefined) return simd;
   const a = attrs.transposeA ? swapLastTwo(backend, inputs.a!) : inputs.a!;
   const b = attrs.transposeB ? swapLastTwo(backend, inputs.b!) : inputs.b!;

@@ -9,6 +9,7 @@ import { conv2dFilterGradSimd } from './simd/conv2d-filter-grad.js';
 import { conv2dInputGradSimd } from './simd/conv2d-input-grad.js';
 import { conv2dForwardSimd, matMulSimd } from './simd/conv2d-forward.js';
 import { matMulTransposeASimd } from './simd/mat-mul-transpose-a.js';
+import { matMulTransposeBSimd } from './simd/mat-mul-transpose-b.js';
 import { splitRange } from './simd/pool.js';
 import type { WasmBackendLike } from './wasm-ops.js';
 // @ts-expect-error: a plain .mjs build script without types.
@@ -164,6 +165,31 @@ describe('which matMuls the SIMD kernel takes', () => {
   }
 });
 
+describe('which A·Bᵀ the SIMD dot-product kernel takes', () => {
+  // K and N multiples of 4, equal batch shapes.
+  const cases: [number[], number[], boolean][] = [
+    [[100, 100], [1568, 100], true],
+    [[3, 9, 8], [3, 12, 8], true],
+    [[9, 6], [12, 6], false], // K not a multiple of 4
+    [[9, 8], [10, 8], false], // N not a multiple of 4
+    [[1, 9, 8], [3, 12, 8], false], // batch broadcasts
+  ];
+  for (const [a, b, simd] of cases) {
+    it(`A [${a}], B [${b}]: ${simd ? 'SIMD' : 'transpose + XNNPACK'}`, async () => {
+      await tf.setBackend('wasm');
+      const backend = tf.engine().backend;
+      const [ta, tb] = [tf.ones(a), tf.ones(b)];
+      const got = matMulTransposeBSimd(backend, ta, tb);
+      expect(got !== undefined).toBe(simd);
+      if (got !== undefined) {
+        expect(got.shape).toEqual([...a.slice(0, -1), b.at(-2)]);
+        backend.disposeData(got.dataId);
+      }
+      tf.dispose([ta, tb]);
+    });
+  }
+});
+
 describe('the SIMD kernels split over threads', () => {
   const det = (shape: number[], seed: number): tf.Tensor => {
     const v = new Float32Array(shape.reduce((p, d) => p * d, 1));
@@ -200,14 +226,15 @@ describe('the SIMD kernels split over threads', () => {
     tf.dispose([x, dy, w]);
   });
 
-  it('gives y of a conv and A·B bit for bit as one thread does (odd pixel and row counts)', async () => {
+  it('gives y of a conv, A·B and A·Bᵀ bit for bit as one thread does (odd pixel and row counts)', async () => {
     const info = tf.backend_util.computeConv2DInfo([33, 14, 14, 16], [4, 4, 16, 32], 2, 1, 'same');
     const [x, w] = [det([33, 14, 14, 16], 8), det([4, 4, 16, 32], 9)];
-    const [a, b] = [det([101, 1568], 10), det([1568, 100], 11)];
-    const [split, single] = await bothWays((backend) => [conv2dForwardSimd(backend, x, w, info)!, matMulSimd(backend, a, b)!]);
+    const [a, b, bt] = [det([101, 1568], 10), det([1568, 100], 11), det([1568, 1568], 12)];
+    const [split, single] = await bothWays((backend) => [
+      conv2dForwardSimd(backend, x, w, info)!, matMulSimd(backend, a, b)!, matMulTransposeBSimd(backend, a, bt)!]);
     expect(split).toEqual(single);
     expect(single[0]!.some((v) => v !== 0)).toBe(true);
-    tf.dispose([x, w, a, b]);
+    tf.dispose([x, w, a, b, bt]);
   });
 
   it('gives Aᵀ·B bit for bit as one thread does, and an odd C_in splits on channel pairs', async () => {
