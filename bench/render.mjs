@@ -131,45 +131,59 @@ function peerSection(runs, peers) {
 }
 
 /**
- * Training time of each `pnpm reproduce` recipe (CPU minutes of its full-length seeds, median; wasm is one
- * thread, so that is its time on an idle core) against bench/pytorch_recipes.py's PyTorch runs.
+ * Training time of each `pnpm reproduce` recipe: one thread (CPU minutes of its full-length seeds, median, which is
+ * the time on an idle core) and, where a timing run used more threads, that run's minutes of training steps,
+ * against bench/pytorch_recipes.py's PyTorch runs.
  */
 function recipeSection(ours, peers) {
+  const threads = Math.max(0, ...Object.values(ours).map((m) => m.threaded?.threads ?? 0));
   const lines = ['## Training the recipes, against PyTorch', ''];
-  lines.push(`Minutes to train each \`pnpm reproduce\` recipe: advtrain on wasm (one thread; the median CPU minutes of the full-length seeds in [results.md](results.md) that record them, which is the time on an idle core), and the same recipe in PyTorch by \`bench/pytorch_recipes.py\` (${peers.map((p) => `${peerName(p)} with ${p.threads} thread${p.threads === 1 ? '' : 's'}`).join('; ')}), whose minutes are extrapolated from the minibatches it timed. The ratio is advtrain ÷ PyTorch. A recipe whose runs do not record CPU time is left out.`, '');
-  lines.push(`| recipe | minibatches | advtrain minutes | ${peers.map((p) => `${peerName(p)}: minutes (ratio)`).join(' | ')} |`);
-  lines.push(`|---|---|---|${peers.map(() => '---|').join('')}`);
+  lines.push(`Minutes to train each \`pnpm reproduce\` recipe: advtrain on wasm with one thread (the median CPU minutes of the full-length seeds in [results.md](results.md) that record them, which is the time on an idle core)${threads > 1 ? ` and with ${threads} threads (the minutes of training steps of one full-length run on the idle machine, \`pnpm reproduce <recipe> --threads ${threads} --json docs/results/recipes/<recipe>-threads${threads}-timing.json\`)` : ''}, and the same recipe in PyTorch by \`bench/pytorch_recipes.py\` (${peers.map((p) => `${peerName(p)} with ${p.threads} thread${p.threads === 1 ? '' : 's'}`).join('; ')}), whose minutes are extrapolated from the minibatches it timed. The ratio is advtrain${threads > 1 ? ` with ${threads} threads where timed, else one,` : ''} ÷ PyTorch. A recipe whose runs do not record CPU time is left out.`, '');
+  const threadedColumn = threads > 1 ? [`advtrain, ${threads} threads: minutes`] : [];
+  lines.push(`| recipe | minibatches | advtrain, 1 thread: minutes | ${[...threadedColumn, ...peers.map((p) => `${peerName(p)}: minutes (ratio)`)].join(' | ')} |`);
+  lines.push(`|---|---|---|${[...threadedColumn, ...peers].map(() => '---|').join('')}`);
   for (const [recipe, minutes] of Object.entries(ours)) {
+    const best = minutes.threaded?.minutes ?? minutes.median;
     const cells = peers.map((p) => {
       const row = p.recipes.find((r) => r.recipe === recipe);
-      return row ? `${f1(row.estimatedFullMinutes)} (${f2(minutes.median / row.estimatedFullMinutes)})` : '–';
+      return row ? `${f1(row.estimatedFullMinutes)} (${f2(best / row.estimatedFullMinutes)})` : '–';
     });
-    lines.push(`| ${recipe} | ${minutes.minibatches} | ${f1(minutes.median)} | ${cells.join(' | ')} |`);
+    const threadedCell = threads > 1 ? [minutes.threaded ? f1(minutes.threaded.minutes) : '–'] : [];
+    lines.push(`| ${recipe} | ${minutes.minibatches} | ${minutes.median === undefined ? '–' : f1(minutes.median)} | ${[...threadedCell, ...cells].join(' | ')} |`);
   }
   lines.push('');
   return lines.join('\n');
 }
 
 /**
- * Median CPU minutes of each recipe's full-length runs in docs/results/recipes/*.json. A `-timing.json`
- * run re-times a recipe with the current code, so where one exists it replaces that recipe's other runs.
+ * Per recipe in docs/results/recipes/*.json: the median CPU minutes of its full-length one-thread runs (a
+ * one-thread `-timing.json` run re-times a recipe with the current code, so where one exists it replaces that
+ * recipe's other one-thread runs), and the training-step minutes of a full-length run with more threads.
  */
 export function recipeMinutes(files) {
   const byRecipe = new Map();
-  const retimed = new Set(files.filter((f) => /-timing\.json$/.test(f.file ?? '')).map((f) => f.recipe));
+  const entry = (recipe, minibatches) => {
+    if (!byRecipe.has(recipe)) byRecipe.set(recipe, { minutes: [], minibatches });
+    return byRecipe.get(recipe);
+  };
+  const threadsOf = (f) => f.threads ?? 1;
+  const retimed = new Set(files.filter((f) => /-timing\.json$/.test(f.file ?? '') && threadsOf(f) === 1).map((f) => f.recipe));
   for (const data of files) {
-    if (retimed.has(data.recipe) && !/-timing\.json$/.test(data.file ?? '')) continue;
-    for (const run of data.runs ?? []) {
-      if (run.stoppedBy !== 'epochs' || typeof run.cpuMinutes !== 'number') continue;
-      const entry = byRecipe.get(data.recipe) ?? { minutes: [], minibatches: run.minibatches };
-      entry.minutes.push(run.cpuMinutes);
-      byRecipe.set(data.recipe, entry);
+    const full = (data.runs ?? []).filter((run) => run.stoppedBy === 'epochs');
+    if (threadsOf(data) > 1) {
+      for (const run of full) {
+        if (typeof run.trainMinutes === 'number') entry(data.recipe, run.minibatches).threaded = { threads: data.threads, minutes: run.trainMinutes };
+      }
+      continue;
     }
+    if (retimed.has(data.recipe) && !/-timing\.json$/.test(data.file ?? '')) continue;
+    for (const run of full) if (typeof run.cpuMinutes === 'number') entry(data.recipe, run.minibatches).minutes.push(run.cpuMinutes);
   }
-  return Object.fromEntries([...byRecipe].map(([recipe, { minutes, minibatches }]) => {
+  return Object.fromEntries([...byRecipe].map(([recipe, { minutes, minibatches, threaded }]) => {
     const sorted = [...minutes].sort((a, b) => a - b);
     const mid = sorted.length >> 1;
-    return [recipe, { minibatches, median: sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2 }];
+    const median = sorted.length === 0 ? undefined : sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    return [recipe, { minibatches, median, ...(threaded ? { threaded } : {}) }];
   }));
 }
 

@@ -171,7 +171,8 @@ export async function main(argv = process.argv.slice(2), log = (line) => console
       schedule: recipe.schedule, evaluation: `${recipe.evaluation.name} (${recipe.evaluation.source})`,
       trainImages: flags.trainSize - held, heldOutImages: held, testImages: flags.testSize,
     },
-    backend: prepared.backend, device: prepared.device, command: `pnpm reproduce ${argv.join(' ')}`, finishedAt: new Date().toISOString(), runs,
+    backend: prepared.backend, device: prepared.device, threads: prepared.threads ?? null,
+    command: `pnpm reproduce ${argv.join(' ')}`, finishedAt: new Date().toISOString(), runs,
   });
   for (const seed of flags.seeds) {
     runs.push(await runSeed(recipe, flags, seed, data, log));

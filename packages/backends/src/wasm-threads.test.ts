@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { prepareBackend, simdStatusOf } from './index.js';
 import { heapMemoryOf, isSharedHeap } from './kernels/simd/module.js';
 
-/** A fixed training-shaped workload: two strided convs, a dense layer, and the gradients of all of them. */
+/** A fixed training-shaped workload: two strided convs, a dense layer large enough to split, and the gradients of all of them. */
 async function workload(): Promise<Float32Array[]> {
   const det = (shape: number[], seed: number): tf.Tensor => {
     const v = new Float32Array(shape.reduce((a, b) => a * b, 1));
@@ -12,7 +12,7 @@ async function workload(): Promise<Float32Array[]> {
     for (let i = 0; i < v.length; i++) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; v[i] = (s / 2 ** 32) * 2 - 1; }
     return tf.tensor(v, shape);
   };
-  const [x, w1, w2, w3] = [det([64, 28, 28, 1], 1), det([4, 4, 1, 16], 2), det([4, 4, 16, 32], 3), det([7 * 7 * 32, 16], 4)];
+  const [x, w1, w2, w3] = [det([64, 28, 28, 1], 1), det([4, 4, 1, 16], 2), det([4, 4, 16, 32], 3), det([7 * 7 * 32, 100], 4)];
   const grads = tf.grads((xs: tf.Tensor, k1: tf.Tensor, k2: tf.Tensor, d: tf.Tensor) => {
     const h = tf.relu(tf.conv2d(tf.relu(tf.conv2d(xs as tf.Tensor4D, k1 as tf.Tensor4D, 2, 'same')), k2 as tf.Tensor4D, 2, 'same'));
     return tf.sum(tf.square(tf.matMul(tf.reshape(h, [64, -1]), d as tf.Tensor2D)));
@@ -61,7 +61,8 @@ describe('prepareBackend("wasm", { threads })', () => {
     expect(tf.engine().backend).not.toBe(threadedBackend);
     expect(isSharedHeap(heapMemoryOf(tf.engine().backend)!)).toBe(false);
     const single = await workload();
-    // XNNPACK splits outputs, not sums, over its pool, and our kernels split rows of dW and images of dx.
+    // XNNPACK splits outputs, not sums, over its pool; our kernels split rows of dW, images of dx and rows of
+    // products, and our A·B (two threads) sums in the order of XNNPACK's (one thread).
     expect(threaded).toEqual(single);
     expect(xnnpackThreaded).toEqual(single);
   });
