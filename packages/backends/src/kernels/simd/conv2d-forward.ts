@@ -14,7 +14,8 @@ function gather(simd: SimdKernels, px: number, pw: number, py: number,
 
 /**
  * Conv2D (NHWC, no dilation) by the SIMD module's gathered form, split over the module's threads by
- * output pixels. x is first copied into a zero-padded buffer unless the conv reads no padding. Undefined
+ * output pixels. x is first copied into a zero-padded buffer (borders written, not the whole buffer filled) unless the conv
+ * reads no padding. Undefined
  * where it does not apply (module not loaded, C_out not a multiple of 4, dilation, an empty axis, not
  * float32): the caller then uses XNNPACK.
  */
@@ -37,7 +38,6 @@ export function conv2dForwardSimd(
   }
   const padded = simd.allocate([n, hp, wp, ci]);
   const pp = simd.offsetOf(padded);
-  new Float32Array(simd.memory.buffer, pp, n * hp * wp * ci).fill(0);
   const px = simd.offsetOf(x);
   simd.parallel('padImages', splitRange(n, workersFor(simd.threads, n * h * w * ci)).map(([i0, i1]) =>
     [px + 4 * i0 * h * w * ci, pp + 4 * i0 * hp * wp * ci, i1 - i0, h, w, ci, hp, wp, padInfo.top, padInfo.left]));

@@ -28,13 +28,14 @@ export function conv2dInputGradSimd(
   const hp = Math.max((oh - 1) * sh + kh, padInfo.top + h);
   const wp = Math.max((ow - 1) * sw + Math.max(kw, Math.ceil(span / ci)), padInfo.left + w);
   const padded = simd.allocate([n + 1, hp, wp, ci]);
-  const paddedSize = (n + 1) * hp * wp * ci;
-  new Float32Array(simd.memory.buffer, simd.offsetOf(padded), paddedSize).fill(0);
   // Images are independent: each thread scatters a run of them (whole pairs, so only the last run may
   // spill into the spare image).
   const images = splitRange(n, workersFor(simd.threads, n * oh * ow * kh * kw * ci * co), 2);
   const [pdy, pwt, pp] = [simd.offsetOf(dy), simd.offsetOf(wt), simd.offsetOf(padded)];
   const [dyImage, paddedImage] = [4 * oh * ow * co, 4 * hp * wp * ci];
+  // Each thread zeroes the images it scatters into (the last run also the spare image).
+  simd.parallel('fillZero', images.map(([i0, i1], k) =>
+    [pp + i0 * paddedImage, ((k === images.length - 1 ? n + 1 : i1) - i0) * paddedImage]));
   simd.parallel('conv2dInputGradScatter', images.map(([i0, i1]) =>
     [pdy + i0 * dyImage, pwt, pp + i0 * paddedImage, i1 - i0, hp, wp, ci, oh, ow, co, kh, gw, span, sh, sw]));
   const dx = simd.allocate([n, h, w, ci]);

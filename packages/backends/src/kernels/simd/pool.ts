@@ -14,14 +14,14 @@ const ARGS = 20;
 const SLOT_BYTES = INTS * 4 + ARGS * 8;
 
 /**
- * Loads of the control word a waiting thread makes before it sleeps (tens of microseconds): waking a sleeping
- * thread takes tens of microseconds too, and a training step dispatches hundreds of split kernels.
+ * Milliseconds a waiting thread polls its control word before it sleeps: waking a sleeping thread takes tens of
+ * microseconds (more where the idle core was halted), and a training step dispatches many split kernels.
  */
-const SPIN = 1 << 16;
+const SPIN_MS = 0.5;
 
 /** The worker's whole program; plain JavaScript for Node's `worker_threads` and browsers' `Worker`. */
 const WORKER_SOURCE = `
-const SPIN = ${SPIN};
+const SPIN_MS = ${SPIN_MS};
 const start = ({ module, memory, control, slot, names, slotBytes, ints, args }) => {
   const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
   const fns = names.map((name) => exports[name]);
@@ -31,7 +31,7 @@ const start = ({ module, memory, control, slot, names, slotBytes, ints, args }) 
   post('ready');
   for (;;) {
     // The next call usually comes within microseconds (a step runs many kernels): spin a little before sleeping.
-    for (let i = 0; i < SPIN && Atomics.load(ctl, 0) === seen; i++);
+    for (const until = performance.now() + SPIN_MS; Atomics.load(ctl, 0) === seen && performance.now() < until;);
     Atomics.wait(ctl, 0, seen);
     seen = Atomics.load(ctl, 0);
     try {
@@ -130,9 +130,9 @@ export async function startSimdPool(module: WebAssembly.Module, memory: WebAssem
       let failed = false;
       for (let k = 0; k < remote; k++) {
         const { ctl } = slots[k]!;
-        let spins = 0;
+        const until = performance.now() + SPIN_MS;
         for (let done = Atomics.load(ctl, 2); done !== generation; done = Atomics.load(ctl, 2)) {
-          if (blocking && ++spins > SPIN) Atomics.wait(ctl, 2, done);
+          if (blocking && performance.now() > until) Atomics.wait(ctl, 2, done);
         }
         failed ||= ctl[3] === 1;
       }
