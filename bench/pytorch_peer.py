@@ -175,6 +175,19 @@ def text_methods(net, opt):
     return {'clean': clean, 'freelb-3': freelb3}
 
 
+def cpu_vectors():
+    """The widest vector instructions PyTorch's kernels use here (AVX512, AVX2, ...), from torch or from /proc/cpuinfo."""
+    get = getattr(getattr(torch.backends, 'cpu', None), 'get_cpu_capability', None)
+    if get is not None:
+        return get()
+    try:
+        with open('/proc/cpuinfo') as f:
+            flags = f.read().split()
+    except OSError:
+        return None
+    return 'AVX512' if 'avx512f' in flags else 'AVX2' if 'avx2' in flags else 'SSE'
+
+
 def _sgemm_library():
     """Path of the library whose sgemm_ libtorch_cpu calls (dlsym in its own lookup order, then dladdr), or None."""
     try:
@@ -272,7 +285,7 @@ def main():
             print(f'{n} thread(s) text {name}: median {rows[("text", name)][str(n)][0]:.1f} ms', flush=True)
     out = {
         'torch': torch.__version__, 'blas': blas, 'blasDetail': blas_detail, 'python': sys.executable, 'threads': threads, 'load': loads, 'steps': args.steps, 'warmup': args.warmup,
-        'gemm512Ms': gemm,
+        'gemm512Ms': gemm, 'cpuVectors': cpu_vectors(),
         'results': [{'model': m, 'method': k, 'ms': {t: v[t][0] for t in v}, 'minMs': {t: v[t][1] for t in v}}
                     for (m, k), v in rows.items()],
     }

@@ -112,7 +112,11 @@ function peerSection(runs, peers) {
   const gflops = (ms) => (2 * 512 ** 3 / ms / 1e6).toFixed(0);
   const gemmPeers = peers.filter((p) => p.gemm512Ms);
   if (wasm?.gemm512Ms && gemmPeers.length) {
-    lines.push(`Most of a step is convolutions and matrix products, so the backends' matrix product sets the floor: a 512³ float32 product runs at ${gflops(wasm.gemm512Ms)} GFLOP/s in tfjs-backend-wasm (XNNPACK on ${Number(/XNNPACK (\d+)/.exec(wasm.device)?.[1] ?? 1) === 1 ? 'one thread' : `${/XNNPACK (\d+)/.exec(wasm.device)[1]} threads`}; WebAssembly SIMD: 128-bit vectors, no fused multiply-add) and at ${gemmPeers.map((p) => `${gflops(p.gemm512Ms['1'])} GFLOP/s in ${peerName(p)}`).join(' and ')} on one thread (AVX2 with FMA): on matrix products alone, wasm does ${gemmPeers.map((p) => (wasm.gemm512Ms / p.gemm512Ms['1']).toFixed(1)).join(' and ')} times less per second than PyTorch on the same core, whatever runs around them.`, '');
+    const n = Number(/(\d+) threads?\b/.exec(wasm.device ?? '')?.[1] ?? 1);
+    const same = gemmPeers.filter((p) => p.gemm512Ms[String(n)] !== undefined);
+    const kernel = n > 1 ? `advtrain's SIMD kernel split over ${n} threads` : 'XNNPACK on one thread';
+    const vectors = [...new Set(same.map((p) => p.cpuVectors).filter(Boolean))];
+    lines.push(`Most of a step is convolutions and matrix products, so the matrix product sets the floor: a 512³ float32 product runs at ${gflops(wasm.gemm512Ms)} GFLOP/s on wasm (${kernel}; WebAssembly SIMD has 128-bit vectors and no fused multiply-add) and at ${same.map((p) => `${gflops(p.gemm512Ms[String(n)])} GFLOP/s in ${peerName(p)}`).join(' and ')} on ${wasmThreads(wasm)} (${vectors.length ? `this CPU's ${vectors.join(' / ')} vectors` : 'the CPU\'s widest vectors'}, with FMA): on matrix products alone, wasm does ${same.map((p) => (wasm.gemm512Ms / p.gemm512Ms[String(n)]).toFixed(1)).join(' and ')} times less per second than PyTorch on the same cores, whatever runs around them.`, '');
   }
   const cols = peers.flatMap((p) => p.threads.map((t) => ({ p, t })));
   lines.push(`| model | strategy | advtrain ms | ${cols.map(({ p, t }) => `${peerName(p)}, ${t} thread${t === 1 ? '' : 's'}: ms (ratio)`).join(' | ')} |`);

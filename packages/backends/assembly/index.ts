@@ -6,7 +6,6 @@
 
 export { conv2dFilterGrad } from './conv2d-filter-grad';
 export { conv2dGather, fillZero, padImages } from './conv2d-forward';
-export { matMulTransposeB } from './mat-mul-transpose-b';
 export { conv2dInputGradScatter, cropImages, transposeFilter } from './conv2d-input-grad';
 export { clipByValueGrad, reluGrad, sign } from './elementwise';
 export { maxPoolGrad } from './max-pool-grad';

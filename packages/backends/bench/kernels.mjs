@@ -1,12 +1,13 @@
 // Benchmarks for @advtrain/backends: MNIST-CNN training step per backend, and wasm kernel timings
 // before/after registerWasmTrainingKernels, and our SIMD module against the XNNPACK compositions. Run `pnpm build` first, then `pnpm bench`.
-// Options: RUNS=n (default 10), WEBGPU=0 to skip webgpu.
+// Options: RUNS=n (default 10), WEBGPU=0 to skip webgpu, THREADS=n the wasm backend's threads (default 1).
 import * as tf from '@tensorflow/tfjs-core';
 import { randn } from './data.mjs';
 import '@tensorflow/tfjs-backend-cpu';
 import { prepareBackend, registerWasmTrainingKernels, unregisterWasmTrainingKernels } from '../dist/index.js';
 
 const RUNS = Number(process.env.RUNS ?? 10);
+const THREADS = Number(process.env.THREADS ?? 1);
 let WARMUP = 2;
 
 /** Median wall time (ms) of `runs` calls after `WARMUP` calls; `fn` may be async. */
@@ -60,7 +61,7 @@ const row = (what, ms, note = '') => {
 
 console.log(`node ${process.version}, ${RUNS} runs after ${WARMUP} warm-up, median\n`);
 console.log('== MNIST CNN training step (forward + backward + SGD) ==');
-const prepared = await prepareBackend('wasm');
+const prepared = await prepareBackend('wasm', { threads: THREADS });
 console.log(`wasm device: ${prepared.device}`);
 row('wasm, batch 100, our kernels', await stepTime('wasm', 100, RUNS));
 registerWasmTrainingKernels({ conv2dBackpropInput: 'native' });
@@ -140,6 +141,16 @@ const simdCases = [
     { dy: () => randn([100, 14, 14, 16], 25), filter: () => randn([4, 4, 1, 16], 26) },
     { strides: 2, pad: 'same', dataFormat: 'NHWC', inputShape: [100, 28, 28, 1] }],
   ['BatchMatMul', 'dense dW: [100,1568]^T x [100,100] (transposeA)', cases[3][2], cases[3][3]],
+  ['BatchMatMul', 'dense dx: [100,100] x [1568,100]^T (transposeB)',
+    { a: () => randn([100, 100], 29), b: () => randn([1568, 100], 30) }, { transposeA: false, transposeB: true }],
+  ['BatchMatMul', 'dense forward: [100,1568] x [1568,100]',
+    { a: () => randn([100, 1568], 31), b: () => randn([1568, 100], 32) }, { transposeA: false, transposeB: false }],
+  ['Conv2D', 'conv2 of the MNIST net: x [100,14,14,16], filter [4,4,16,32]',
+    { x: () => randn([100, 14, 14, 16], 33), filter: () => randn([4, 4, 16, 32], 34) },
+    { strides: 2, pad: 'same', dataFormat: 'NHWC', dilations: 1 }],
+  ['Conv2D', 'conv1 of the MNIST net: x [100,28,28,1], filter [4,4,1,16]',
+    { x: () => randn([100, 28, 28, 1], 35), filter: () => randn([4, 4, 1, 16], 36) },
+    { strides: 2, pad: 'same', dataFormat: 'NHWC', dilations: 1 }],
   ['Sign', '[64,128,32]', { x: () => randn([64, 128, 32], 21) }, {}],
   ['AdvtrainClipByValueGrad', 'ClipByValue gradient, [100,28,28,1] clamped to [0, 1]',
     { x: () => randn([100, 28, 28, 1], 27), dy: () => randn([100, 28, 28, 1], 28) }, { clipValueMin: 0, clipValueMax: 1 }],

@@ -2,12 +2,14 @@
 // step ÷ forward, and a per-kernel profile of one step, for each Conv2DBackpropInput choice; mode 'xnnpack'
 // is every kernel without our SIMD module (registerWasmTrainingKernels({ simd: false })).
 // Run `pnpm --filter @advtrain/backends build` first, then `node packages/backends/bench/step.mjs`.
-// Options: RUNS=n (default 25), BATCH=n (default 100), MODES=simd,xnnpack,... (default: all), PROFILE=0.
+// Options: RUNS=n (default 25), BATCH=n (default 100), MODES=simd,xnnpack,... (default: all), PROFILE=0,
+// THREADS=n the wasm backend's threads (default 1).
 import * as tf from '@tensorflow/tfjs-core';
 import { randn } from './data.mjs';
 import { prepareBackend, registerWasmTrainingKernels } from '../dist/index.js';
 
 const RUNS = Number(process.env.RUNS ?? 25);
+const THREADS = Number(process.env.THREADS ?? 1);
 const WARMUP = 5;
 const BATCH = Number(process.env.BATCH ?? 100);
 const MODES = (process.env.MODES ?? 'simd,xnnpack,sub-pixel,conv2d,native').split(',');
@@ -25,7 +27,7 @@ async function median(fn) {
   return times[Math.floor(times.length / 2)];
 }
 
-await prepareBackend('wasm');
+await prepareBackend('wasm', { threads: THREADS });
 const v = (shape, seed, fanIn) => tf.variable(randn(shape, seed, 2 / Math.sqrt(fanIn)));
 const w = { c1: v([4, 4, 1, 16], 1, 16), c2: v([4, 4, 16, 32], 2, 256), d1: v([1568, 100], 3, 1568), d2: v([100, 10], 4, 100) };
 const forward = (x) => {

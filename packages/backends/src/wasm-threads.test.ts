@@ -61,8 +61,8 @@ describe('prepareBackend("wasm", { threads })', () => {
     expect(tf.engine().backend).not.toBe(threadedBackend);
     expect(isSharedHeap(heapMemoryOf(tf.engine().backend)!)).toBe(false);
     const single = await workload();
-    // XNNPACK splits outputs, not sums, over its pool; our kernels split rows of dW, images of dx and rows of
-    // products, and our A·B (two threads) sums in the order of XNNPACK's (one thread).
+    // XNNPACK splits outputs, not sums, over its pool, and our kernels split rows of y and dW, images of dx and
+    // rows of products.
     expect(threaded).toEqual(single);
     expect(xnnpackThreaded).toEqual(single);
   });

@@ -10,7 +10,6 @@ export interface SimdExports {
     u0: number, u1: number): void;
   conv2dGather(padded: number, w: number, y: number, hp: number, wp: number, ci: number, oh: number, ow: number,
     co: number, kh: number, kw: number, sh: number, sw: number, q0: number, q1: number): void;
-  matMulTransposeB(a: number, b: number, c: number, k: number, n: number, i0: number, i1: number): void;
   fillZero(at: number, bytes: number): void;
   padImages(x: number, padded: number, n: number, h: number, w: number, ci: number, hp: number, wp: number,
     top: number, left: number): void;
