@@ -1,5 +1,6 @@
 import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
 import { release } from '../wasm-ops.js';
+import { simdMatMulShapes } from './mat-mul-shapes.js';
 import { simdKernelsOf, type SimdKernels } from './module.js';
 import { splitRange, workersFor } from './pool.js';
 
@@ -53,14 +54,9 @@ export function conv2dForwardSimd(
  */
 export function matMulSimd(backend: object, a: TensorInfo, b: TensorInfo): TensorInfo | undefined {
   const simd = simdKernelsOf(backend);
-  const ra = a.shape.length;
-  const rb = b.shape.length;
-  if (simd === undefined || a.dtype !== 'float32' || b.dtype !== 'float32' || ra !== rb || ra < 2) return undefined;
-  const [m, k] = [a.shape[ra - 2]!, a.shape[ra - 1]!];
-  const [kb, n] = [b.shape[rb - 2]!, b.shape[rb - 1]!];
-  const batchShape = a.shape.slice(0, -2);
-  if (kb !== k || n % 4 !== 0 || m * k * n === 0 || batchShape.some((d, i) => d !== b.shape[i])) return undefined;
-  const batch = batchShape.reduce((p, d) => p * d, 1);
+  const shapes = simdMatMulShapes(a, b, false);
+  if (simd === undefined || shapes === undefined) return undefined;
+  const { m, k, n, batchShape, batch } = shapes;
   const c = simd.allocate([...batchShape, m, n]);
   const [pa, pb, pc] = [simd.offsetOf(a), simd.offsetOf(b), simd.offsetOf(c)];
   // Each matrix is one image of m × 1 pixels with k channels under one 1×1 filter [k, n].

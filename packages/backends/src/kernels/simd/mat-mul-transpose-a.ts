@@ -1,4 +1,5 @@
 import type { TensorInfo } from '@tensorflow/tfjs-core';
+import { simdMatMulShapes } from './mat-mul-shapes.js';
 import { simdKernelsOf } from './module.js';
 import { splitRange, workersFor } from './pool.js';
 
@@ -9,14 +10,9 @@ import { splitRange, workersFor } from './pool.js';
  */
 export function matMulTransposeASimd(backend: object, a: TensorInfo, b: TensorInfo): TensorInfo | undefined {
   const simd = simdKernelsOf(backend);
-  const ra = a.shape.length;
-  const rb = b.shape.length;
-  if (simd === undefined || a.dtype !== 'float32' || b.dtype !== 'float32' || ra !== rb || ra < 2) return undefined;
-  const [k, m] = [a.shape[ra - 2]!, a.shape[ra - 1]!];
-  const [kb, n] = [b.shape[rb - 2]!, b.shape[rb - 1]!];
-  const batchShape = a.shape.slice(0, -2);
-  if (kb !== k || n % 4 !== 0 || k * m * n === 0 || batchShape.some((d, i) => d !== b.shape[i])) return undefined;
-  const batch = batchShape.reduce((p, d) => p * d, 1);
+  const shapes = simdMatMulShapes(a, b, true);
+  if (simd === undefined || shapes === undefined) return undefined;
+  const { m, k, n, batchShape, batch } = shapes;
   const c = simd.allocate([...batchShape, m, n]);
   const [pa, pb, pc] = [simd.offsetOf(a), simd.offsetOf(b), simd.offsetOf(c)];
   // One 1×1 tap: the units are pairs of C's rows.
