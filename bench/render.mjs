@@ -134,15 +134,11 @@ function peerSection(runs, peers) {
   return lines.join('\n');
 }
 
-/**
- * Training time of each `pnpm reproduce` recipe: one thread (CPU minutes of its full-length seeds, median, which is
- * the time on an idle core) and, where a timing run used more threads, that run's minutes of training steps,
- * against bench/pytorch_recipes.py's PyTorch runs.
- */
+/** Training time of each `pnpm reproduce` recipe with one thread and with more (see recipeMinutes), against bench/pytorch_recipes.py's PyTorch runs. */
 function recipeSection(ours, peers) {
   const threads = Math.max(0, ...Object.values(ours).map((m) => m.threaded?.threads ?? 0));
   const lines = ['## Training the recipes, against PyTorch', ''];
-  lines.push(`Minutes to train each \`pnpm reproduce\` recipe: advtrain on wasm with one thread (the median CPU minutes of the full-length seeds in [results.md](results.md) that record them, which is the time on an idle core)${threads > 1 ? ` and with ${threads} threads (the minutes of training steps of one full-length run on the idle machine, \`pnpm reproduce <recipe> --threads ${threads} --json docs/results/recipes/<recipe>-threads${threads}-timing.json\`)` : ''}, and the same recipe in PyTorch by \`bench/pytorch_recipes.py\` (${peers.map((p) => `${peerName(p)} with ${p.threads} thread${p.threads === 1 ? '' : 's'}`).join('; ')}), whose minutes are extrapolated from the minibatches it timed. The ratio is advtrain${threads > 1 ? ` with ${threads} threads where timed, else one,` : ''} ÷ PyTorch. A recipe whose runs do not record CPU time is left out.`, '');
+  lines.push(`Minutes to train each \`pnpm reproduce\` recipe: advtrain on wasm with one thread and${threads > 1 ? ` with ${threads} threads` : ''}: the minutes of training steps of one full-length run alone on the machine (\`pnpm reproduce <recipe> --seed 0 --threads N --autoattack 0 --test-size 500 --json bench/results/recipe-<recipe>-threadsN-timing.json\`; any number of threads trains the same weights), or else the median CPU minutes of the full-length seeds in [results.md](results.md) (one thread), and the same recipe in PyTorch by \`bench/pytorch_recipes.py\` (${peers.map((p) => `${peerName(p)} with ${p.threads} thread${p.threads === 1 ? '' : 's'}`).join('; ')}), whose minutes are extrapolated from the minibatches it timed. The ratio is advtrain${threads > 1 ? ` with ${threads} threads where timed, else one,` : ''} ÷ PyTorch; "–" marks a time no run records.`, '');
   const threadedColumn = threads > 1 ? [`advtrain, ${threads} threads: minutes`] : [];
   lines.push(`| recipe | minibatches | advtrain, 1 thread: minutes | ${[...threadedColumn, ...peers.map((p) => `${peerName(p)}: minutes (ratio)`)].join(' | ')} |`);
   lines.push(`|---|---|---|${[...threadedColumn, ...peers].map(() => '---|').join('')}`);
@@ -160,9 +156,11 @@ function recipeSection(ours, peers) {
 }
 
 /**
- * Per recipe in docs/results/recipes/*.json: the median CPU minutes of its full-length one-thread runs (a
- * one-thread `-timing.json` run re-times a recipe with the current code, so where one exists it replaces that
- * recipe's other one-thread runs), and the training-step minutes of a full-length run with more threads.
+ * Per recipe: the minutes of its full-length one-thread runs and of a full-length run with more threads. A run
+ * timed alone on the machine (`aloneOnMachine`, bench/results/recipe-*-timing.json) counts its minutes of training
+ * steps; the published runs of docs/results/recipes/*.json, which often shared the machine, their CPU minutes (one
+ * thread), where a one-thread `-timing.json` run re-times a recipe with the current code and replaces its other
+ * one-thread runs. The one-thread figure is the median of what is left.
  */
 export function recipeMinutes(files) {
   const byRecipe = new Map();
@@ -171,17 +169,23 @@ export function recipeMinutes(files) {
     return byRecipe.get(recipe);
   };
   const threadsOf = (f) => f.threads ?? 1;
-  const retimed = new Set(files.filter((f) => /-timing\.json$/.test(f.file ?? '') && threadsOf(f) === 1).map((f) => f.recipe));
+  const timing = (f) => /-timing\.json$/.test(f.file ?? '');
+  const oneThreadTimed = (f) => timing(f) && threadsOf(f) === 1;
+  // Recipes re-timed alone on the machine, and recipes re-timed with the current code at all.
+  const aloneRetimed = new Set(files.filter((f) => oneThreadTimed(f) && f.aloneOnMachine).map((f) => f.recipe));
+  const retimed = new Set(files.filter(oneThreadTimed).map((f) => f.recipe));
   for (const data of files) {
     const full = (data.runs ?? []).filter((run) => run.stoppedBy === 'epochs');
+    const minutesOf = (run) => (data.aloneOnMachine ? run.trainMinutes : run.cpuMinutes);
     if (threadsOf(data) > 1) {
       for (const run of full) {
-        if (typeof run.trainMinutes === 'number') entry(data.recipe, run.minibatches).threaded = { threads: data.threads, minutes: run.trainMinutes };
+        if (typeof minutesOf(run) === 'number') entry(data.recipe, run.minibatches).threaded = { threads: data.threads, minutes: minutesOf(run) };
       }
       continue;
     }
-    if (retimed.has(data.recipe) && !/-timing\.json$/.test(data.file ?? '')) continue;
-    for (const run of full) if (typeof run.cpuMinutes === 'number') entry(data.recipe, run.minibatches).minutes.push(run.cpuMinutes);
+    if (aloneRetimed.has(data.recipe) && !data.aloneOnMachine) continue;
+    if (retimed.has(data.recipe) && !timing(data)) continue;
+    for (const run of full) if (typeof minutesOf(run) === 'number') entry(data.recipe, run.minibatches).minutes.push(minutesOf(run));
   }
   return Object.fromEntries([...byRecipe].map(([recipe, { minutes, minibatches, threaded }]) => {
     const sorted = [...minutes].sort((a, b) => a - b);

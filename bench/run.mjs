@@ -44,7 +44,10 @@ function render() {
   const read = (dir, pattern) => readdirSync(here(dir)).filter((f) => pattern.test(f)).sort()
     .map((f) => ({ file: f, ...JSON.parse(readFileSync(here(`${dir}/${f}`), 'utf8')) }));
   const peers = read('./results', /^pytorch-peer.*\.json$/);
-  const recipes = { ours: recipeMinutes(read('../docs/results/recipes', /-(seed\d+|threads\d+)(-timing)?\.json$/)), peers: read('./results', /^pytorch-recipes.*\.json$/) };
+  // One-thread runs are the published recipe results; threaded timing runs live with the other measurements.
+  const ours = [...read('../docs/results/recipes', /-seed\d+(-timing)?\.json$/),
+    ...read('./results', /^recipe-.*-threads\d+-timing\.json$/).map((f) => ({ ...f, aloneOnMachine: true }))];
+  const recipes = { ours: recipeMinutes(ours), peers: read('./results', /^pytorch-recipes.*\.json$/) };
   writeFileSync(flags.out, renderMarkdown(runs, peers, undefined, recipes));
   console.log(`wrote ${flags.out}`);
 }
