@@ -176,7 +176,7 @@ def text_methods(net, opt):
 
 
 def cpu_vectors():
-    """The widest vector instructions PyTorch's kernels use here (AVX512, AVX2, ...), from torch or from /proc/cpuinfo."""
+    """The vector instructions PyTorch's kernels use (AVX512, AVX2, ...) where torch reports them, else the CPU's widest (/proc/cpuinfo)."""
     get = getattr(getattr(torch.backends, 'cpu', None), 'get_cpu_capability', None)
     if get is not None:
         return get()

@@ -169,11 +169,10 @@ export function recipeMinutes(files) {
     return byRecipe.get(recipe);
   };
   const threadsOf = (f) => f.threads ?? 1;
-  const timing = (f) => /-timing\.json$/.test(f.file ?? '');
-  const oneThreadTimed = (f) => timing(f) && threadsOf(f) === 1;
-  // Recipes re-timed alone on the machine, and recipes re-timed with the current code at all.
-  const aloneRetimed = new Set(files.filter((f) => oneThreadTimed(f) && f.aloneOnMachine).map((f) => f.recipe));
-  const retimed = new Set(files.filter(oneThreadTimed).map((f) => f.recipe));
+  // Which one-thread runs count: a recipe's runs alone on the machine, else its re-timings, else all its runs.
+  const rank = (f) => (f.aloneOnMachine ? 2 : /-timing\.json$/.test(f.file ?? '') ? 1 : 0);
+  const best = new Map();
+  for (const f of files) if (threadsOf(f) === 1) best.set(f.recipe, Math.max(best.get(f.recipe) ?? 0, rank(f)));
   for (const data of files) {
     const full = (data.runs ?? []).filter((run) => run.stoppedBy === 'epochs');
     const minutesOf = (run) => (data.aloneOnMachine ? run.trainMinutes : run.cpuMinutes);
@@ -181,11 +180,9 @@ export function recipeMinutes(files) {
       for (const run of full) {
         if (typeof minutesOf(run) === 'number') entry(data.recipe, run.minibatches).threaded = { threads: data.threads, minutes: minutesOf(run) };
       }
-      continue;
+    } else if (rank(data) === best.get(data.recipe)) {
+      for (const run of full) if (typeof minutesOf(run) === 'number') entry(data.recipe, run.minibatches).minutes.push(minutesOf(run));
     }
-    if (aloneRetimed.has(data.recipe) && !data.aloneOnMachine) continue;
-    if (retimed.has(data.recipe) && !timing(data)) continue;
-    for (const run of full) if (typeof minutesOf(run) === 'number') entry(data.recipe, run.minibatches).minutes.push(minutesOf(run));
   }
   return Object.fromEntries([...byRecipe].map(([recipe, { minutes, minibatches, threaded }]) => {
     const sorted = [...minutes].sort((a, b) => a - b);

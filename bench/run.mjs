@@ -44,7 +44,7 @@ function render() {
   const read = (dir, pattern) => readdirSync(here(dir)).filter((f) => pattern.test(f)).sort()
     .map((f) => ({ file: f, ...JSON.parse(readFileSync(here(`${dir}/${f}`), 'utf8')) }));
   const peers = read('./results', /^pytorch-peer.*\.json$/);
-  // One-thread runs are the published recipe results; threaded timing runs live with the other measurements.
+  // The published recipe runs, and the timing runs made alone on the machine (any number of threads).
   const ours = [...read('../docs/results/recipes', /-seed\d+(-timing)?\.json$/),
     ...read('./results', /^recipe-.*-threads\d+-timing\.json$/).map((f) => ({ ...f, aloneOnMachine: true }))];
   const recipes = { ours: recipeMinutes(ours), peers: read('./results', /^pytorch-recipes.*\.json$/) };

@@ -1,5 +1,5 @@
 import type { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
-import { release } from '../wasm-ops.js';
+import { release, type WasmBackendLike } from '../wasm-ops.js';
 import { simdMatMulShapes } from './mat-mul-shapes.js';
 import { simdKernelsOf, type SimdKernels } from './module.js';
 import { splitRange, workersFor } from './pool.js';
@@ -14,14 +14,13 @@ function gather(simd: SimdKernels, px: number, pw: number, py: number,
 }
 
 /**
- * Conv2D (NHWC, no dilation) by the SIMD module's gathered form, split over the module's threads by
- * output pixels. x is first copied into a zero-padded buffer (borders written, not the whole buffer filled) unless the conv
- * reads no padding. Undefined
- * where it does not apply (module not loaded, C_out not a multiple of 4, dilation, an empty axis, not
- * float32): the caller then uses XNNPACK.
+ * Conv2D (NHWC, no dilation) by the SIMD module's gathered form, split over the module's threads by output
+ * pixels. x is first copied into a zero-padded buffer (borders written, not the whole buffer filled) unless the
+ * conv reads no padding. Undefined where it does not apply (module not loaded, C_out not a multiple of 4,
+ * dilation, an empty axis, not float32): the caller then uses XNNPACK.
  */
 export function conv2dForwardSimd(
-  backend: object, x: TensorInfo, filter: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo | undefined {
+  backend: WasmBackendLike, x: TensorInfo, filter: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo | undefined {
   const simd = simdKernelsOf(backend);
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = info;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padInfo } = info;
@@ -43,7 +42,7 @@ export function conv2dForwardSimd(
   simd.parallel('padImages', splitRange(n, workersFor(simd.threads, n * h * w * ci)).map(([i0, i1]) =>
     [px + 4 * i0 * h * w * ci, pp + 4 * i0 * hp * wp * ci, i1 - i0, h, w, ci, hp, wp, padInfo.top, padInfo.left]));
   gather(simd, pp, pw, simd.offsetOf(y), { ...geometry, hp, wp });
-  release(backend as never, padded);
+  release(backend, padded);
   return y;
 }
 
